@@ -1,0 +1,42 @@
+// The HTTP server: Fastify with auth, the REST routes, GraphQL, and one error format.
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from '../lib/config.ts';
+import { devLoginEnabled } from '../lib/config.ts';
+import { authenticatorUrl, createPool } from '../lib/db.ts';
+import { registerAuth } from './auth.ts';
+import { makeContext } from './context.ts';
+import { errorHandler, notFoundHandler } from './errors.ts';
+import { mountGraphql } from './postgraphile.ts';
+import { bookingRoutes } from './routes/bookings.ts';
+import { devRoutes } from './routes/dev.ts';
+import { eventRoutes } from './routes/events.ts';
+import { opsRoutes } from './routes/ops.ts';
+
+export async function buildApp(config: Config, ownerUrl: string): Promise<FastifyInstance> {
+  const apiUrl = authenticatorUrl(ownerUrl, config.authenticatorPassword);
+  const pool = createPool(apiUrl, 20);
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    bodyLimit: 64 * 1024,
+    // Query strings like ?limit=10 are coerced to the declared types; nothing else is.
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+
+  const ctx = makeContext(config, pool);
+  await registerAuth(app, config, pool);
+  await app.register(async (scope) => {
+    await opsRoutes(scope, ctx);
+    await eventRoutes(scope, ctx);
+    await bookingRoutes(scope, ctx);
+    if (devLoginEnabled(config)) await devRoutes(scope, ctx);
+  });
+  const graphql = await mountGraphql(app, config, apiUrl);
+
+  app.addHook('onClose', async () => {
+    await graphql.release();
+    await pool.end();
+  });
+  return app;
+}

@@ -1,0 +1,101 @@
+// The one place that turns failures into HTTP answers: { error: { code, message, details } }.
+// Every code here is listed in docs/error_codes.md.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details: Record<string, unknown>;
+  constructor(status: number, code: string, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** Boxoffice's own SQLSTATEs (raised through app_hidden.raise_error) -> HTTP status and code. */
+const SQLSTATES: Record<string, [number, string]> = {
+  BXAUT: [401, 'AUTH_REQUIRED'],
+  BXINP: [422, 'INVALID_BOOKING_REQUEST'],
+  BXEVN: [404, 'EVENT_NOT_FOUND'],
+  BXNOS: [409, 'EVENT_NOT_ON_SALE'],
+  BXQUE: [403, 'QUEUE_ADMISSION_REQUIRED'],
+  BXLIM: [409, 'TICKET_LIMIT_REACHED'],
+  BXTNF: [422, 'TICKETS_NOT_FOUND'],
+  BXTKU: [409, 'TICKETS_UNAVAILABLE'],
+  BXPTN: [422, 'PRICE_TIER_NOT_FOUND'],
+  BXSLD: [409, 'SOLD_OUT'],
+  BXIDK: [422, 'IDEMPOTENCY_KEY_REUSED'],
+  BXBNF: [404, 'BOOKING_NOT_FOUND'],
+  BXBST: [409, 'BOOKING_STATE_CONFLICT'],
+  BXPAY: [402, 'PAYMENT_REQUIRED'],
+  BXPNF: [404, 'PAYMENT_NOT_FOUND'],
+};
+
+interface PgError extends Error {
+  code?: string;
+  detail?: string;
+}
+
+function fromPostgres(err: PgError): ApiError | null {
+  const code = err.code;
+  if (!code) return null;
+  const mapped = SQLSTATES[code];
+  if (mapped) {
+    let details: Record<string, unknown> = {};
+    try {
+      details = err.detail ? JSON.parse(err.detail) : {};
+    } catch {
+      // A detail that is not JSON is not ours to pass on.
+    }
+    return new ApiError(mapped[0], mapped[1], err.message, details);
+  }
+  // The database as last line: a claim that slipped past the functions still cannot double-book.
+  if (code === '23P01') return new ApiError(409, 'TICKETS_UNAVAILABLE', 'Some of these tickets are no longer available.');
+  // Data exceptions (bad number, bad date, value out of range) are the client's input.
+  if (code.startsWith('22')) return new ApiError(400, 'INVALID_INPUT', 'A value in the request is not valid.');
+  return null;
+}
+
+function fromFastify(err: FastifyError): ApiError | null {
+  if (err.validation) {
+    return new ApiError(400, 'VALIDATION_FAILED', err.message, {
+      problems: err.validation.map((v) => ({ path: v.instancePath || v.params?.missingProperty || '', message: v.message })),
+    });
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ApiError(400, 'MALFORMED_JSON', 'The request body is not valid JSON.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json.');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large.');
+  }
+  if (err instanceof SyntaxError && err.statusCode === 400) {
+    return new ApiError(400, 'MALFORMED_JSON', 'The request body is not valid JSON.');
+  }
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    return new ApiError(err.statusCode, 'BAD_REQUEST', err.message);
+  }
+  return null;
+}
+
+export function toApiError(err: unknown): ApiError | null {
+  if (err instanceof ApiError) return err;
+  return fromPostgres(err as PgError) ?? fromFastify(err as FastifyError);
+}
+
+export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const apiError = toApiError(err);
+  if (!apiError) {
+    request.log.error({ err }, 'unhandled error');
+    return reply.status(500).send({ error: { code: 'INTERNAL', message: 'Something went wrong on our side.', details: {} } });
+  }
+  return reply.status(apiError.status).send({ error: { code: apiError.code, message: apiError.message, details: apiError.details } });
+}
+
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
+  return reply.status(404).send({ error: { code: 'ROUTE_NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}.`, details: {} } });
+}
