@@ -128,7 +128,7 @@ const LOCAL = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?$/;
 export function localToUtc(local: string, zone: string): Date | null {
   const m = LOCAL.exec(local.trim());
   if (!m) return null;
-  const [y, mo, d, h = 0, mi = 0, s = 0] = m.slice(1).map((v) => (v === undefined ? undefined : Number(v)));
+  const [y, mo, d, h, mi, s] = m.slice(1).map((v) => Number(v ?? 0));
   if (h > 23 || mi > 59 || s > 59) return null;
   const wall = Date.UTC(y, mo - 1, d, h, mi, s);
   const check = new Date(wall);

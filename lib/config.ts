@@ -23,12 +23,14 @@ export interface Config {
   oidcIssuer: string | null;
   paymentProvider: 'dev' | 'stripe';
   logLevel: string;
+  /** Connections of the API server's pool (REST and GraphQL share it). */
+  dbPoolSize: number;
 }
 
 function intFrom(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a whole number from 0 to 65535, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -50,7 +52,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devJwtSecret: env.DEV_JWT_SECRET || 'boxoffice-development-only-secret-do-not-use-in-production',
     oidcIssuer: env.OIDC_ISSUER || null,
     paymentProvider: env.STRIPE_SECRET_KEY ? 'stripe' : 'dev',
-    logLevel: env.LOG_LEVEL || (nodeEnv === 'test' ? 'warn' : 'info'),
+    // Request lines belong in production logs; a developer's terminal shows warnings and errors only.
+    logLevel: env.LOG_LEVEL || (production ? 'info' : 'warn'),
+    dbPoolSize: intFrom('DB_POOL_SIZE', env.DB_POOL_SIZE, 20),
   };
 }
 

@@ -13,8 +13,7 @@ import { eventRoutes } from './routes/events.ts';
 import { opsRoutes } from './routes/ops.ts';
 
 export async function buildApp(config: Config, ownerUrl: string): Promise<FastifyInstance> {
-  const apiUrl = authenticatorUrl(ownerUrl, config.authenticatorPassword);
-  const pool = createPool(apiUrl, 20);
+  const pool = createPool(authenticatorUrl(ownerUrl, config.authenticatorPassword), config.dbPoolSize);
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     bodyLimit: 64 * 1024,
@@ -32,7 +31,7 @@ export async function buildApp(config: Config, ownerUrl: string): Promise<Fastif
     await bookingRoutes(scope, ctx);
     if (devLoginEnabled(config)) await devRoutes(scope, ctx);
   });
-  const graphql = await mountGraphql(app, config, apiUrl);
+  const graphql = await mountGraphql(app, config, pool);
 
   app.addHook('onClose', async () => {
     await graphql.release();
