@@ -139,7 +139,7 @@ const UPSERT_EVENTS = `
      sale_starts_at, sale_ends_at, currency, max_tickets_per_user)
   select '${SOURCE}', r.source_id, r.venue_id, r.title, r.description, r.category, r.genre, r.url, r.image_url,
          r.starts_at, r.status, r.sale_starts_at, r.sale_ends_at, r.event_currency, r.max_tickets_per_user
-    from r
+    from r order by r.source_id
   on conflict (source, source_id) do update set
     venue_id = excluded.venue_id, title = excluded.title, description = excluded.description,
     category = excluded.category, genre = excluded.genre, url = excluded.url, image_url = excluded.image_url,
@@ -177,6 +177,7 @@ const UPSERT_PRICE_TIERS = `
   select e.id, r.name, r.amount, e.currency
     from json_to_recordset($1::json) as r(event_source_id text, name text, amount int)
     join app_public.events e on e.source = '${SOURCE}' and e.source_id = r.event_source_id
+   order by e.id, r.name
   on conflict (event_id, name) do update set amount = excluded.amount
   where t.amount is distinct from excluded.amount
   returning t.xmax = 0 as created`;
@@ -190,7 +191,15 @@ const GENERATE_INVENTORY = `
 /** Imports the catalogue; see the top of this file for transactions and idempotency. */
 export async function importCatalogue(client: Queryable, input: CatalogueModel, opts: ImportOptions = {}): Promise<ImportSummary> {
   const rebased = opts.rebaseToFuture ? rebaseCatalogue(input, opts.rebaseToFuture) : { model: input, weeks: 0 };
-  const model = rebased.model;
+  // Rows are written (and so locked) in source-id order: two imports sharing venues or events then
+  // wait for each other instead of deadlocking.
+  const bySourceId = <T extends { sourceId: string }>(rows: T[]) => [...rows].sort((a, b) => (a.sourceId < b.sourceId ? -1 : a.sourceId > b.sourceId ? 1 : 0));
+  const model: CatalogueModel = {
+    ...rebased.model,
+    venues: bySourceId(rebased.model.venues),
+    performers: bySourceId(rebased.model.performers),
+    events: bySourceId(rebased.model.events),
+  };
   const summary = emptySummary(model);
   summary.rebasedWeeks = rebased.weeks;
   const batchSize = Math.max(1, opts.batchSize ?? 200);

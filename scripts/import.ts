@@ -41,13 +41,13 @@ function progressPrinter(file: string): (done: number, total: number) => void {
     const decile = Math.floor((done / total) * 10);
     if (decile > lastDecile) {
       lastDecile = decile;
-      process.stderr.write(`${file}: ${done}/${total} events (${decile * 10}%)\n`);
+      process.stderr.write(`${file}: ${done}/${total} events (${Math.floor((done * 100) / total)}%)\n`);
     }
   };
 }
 
 const config = loadConfig();
-const db = await resolveDatabase(config, (line) => console.error(line));
+const db = await resolveDatabase(config);
 let failed = 0;
 try {
   await migrateDatabase(db.ownerUrl, config.authenticatorPassword, { quiet: true });

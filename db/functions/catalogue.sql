@@ -83,3 +83,7 @@ end;
 $$;
 comment on function app_private.generate_event_inventory(uuid) is
   'Creates an event''s tickets from its price tiers unless it has some already: a ticket per venue seat (dearest tier in the best section) with two or more tiers, 500 general-admission places with one, none without tiers. Returns the number of tickets created.';
+
+-- Owner-only: the importer and admin functions call these; visitors never do.
+revoke all on function app_private.ensure_venue_layout(uuid) from public;
+revoke all on function app_private.generate_event_inventory(uuid) from public;
