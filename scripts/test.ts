@@ -31,7 +31,10 @@ function freePort(): Promise<number> {
 }
 
 const config = loadConfig();
-const tapArgs = process.argv.slice(2);
+// Without the TypeScript plugin tap does not look for .ts files itself, so name them.
+const testFiles = (fs.readdirSync(path.join(projectRoot, 'test'), { recursive: true }) as string[])
+  .filter((f) => f.endsWith('.test.ts')).map((f) => path.join('test', f)).sort();
+const tapArgs = process.argv.length > 2 ? process.argv.slice(2) : testFiles;
 
 step('type-check (tsc --noEmit)');
 const tsc = spawnSync(bin('tsc'), ['--noEmit', '-p', projectRoot], { stdio: 'inherit' });

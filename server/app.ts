@@ -7,6 +7,7 @@ import { registerAuth } from './auth.ts';
 import { makeContext } from './context.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { mountGraphql } from './postgraphile.ts';
+import { registerValidation } from './validation.ts';
 import { bookingRoutes } from './routes/bookings.ts';
 import { devRoutes } from './routes/dev.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -17,15 +18,16 @@ export async function buildApp(config: Config, ownerUrl: string): Promise<Fastif
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     bodyLimit: 64 * 1024,
-    // Query strings like ?limit=10 are coerced to the declared types; nothing else is.
-    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
   });
+  registerValidation(app);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
 
   const ctx = makeContext(config, pool);
   await registerAuth(app, config, pool);
   await app.register(async (scope) => {
+    // REST bodies are JSON only; a text body is refused (415) rather than parsed as a string.
+    scope.removeContentTypeParser('text/plain');
     await opsRoutes(scope, ctx);
     await eventRoutes(scope, ctx);
     await bookingRoutes(scope, ctx);

@@ -73,11 +73,22 @@ export function encodeCursor(key: unknown[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined, shape: Array<'string' | 'number'>): unknown[] | null {
+type CursorPart = 'timestamp' | 'uuid' | 'position' | 'text';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const cursorPartOk: Record<CursorPart, (v: unknown) => boolean> = {
+  timestamp: (v) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(v) && !Number.isNaN(Date.parse(v)),
+  uuid: (v) => typeof v === 'string' && UUID.test(v),
+  position: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 2 ** 31 - 1,
+  text: (v) => typeof v === 'string' && v.length <= 1000,
+};
+
+/** The cursor's sort key, checked part by part so that a forged cursor never reaches SQL as bad data. */
+export function decodeCursor(cursor: string | undefined, shape: CursorPart[]): unknown[] | null {
   if (cursor === undefined) return null;
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(key) && key.length === shape.length && key.every((v, i) => typeof v === shape[i])) return key;
+    if (Array.isArray(key) && key.length === shape.length && key.every((v, i) => cursorPartOk[shape[i]](v))) return key;
   } catch {
     // fall through to the error below
   }

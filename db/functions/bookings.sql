@@ -142,15 +142,14 @@ begin
 
   v_request_hash := md5(concat_ws('|', event_id, array_to_string(v_ticket_ids, ','), price_tier_id, quantity));
 
-  -- One request at a time per user and event: makes the idempotency key and the per-user limit exact
-  -- under concurrency without locking anybody else.
-  perform pg_advisory_xact_lock(hashtextextended(v_user_id::text || create_booking.event_id::text, 0));
-
+  -- One request at a time per user and key, then per user and event: makes the idempotency key and
+  -- the per-user limit exact under concurrency without locking anybody else. Always in this order.
   if idempotency_key is not null then
     if char_length(idempotency_key) not between 1 and 255 then
       perform app_hidden.raise_error('BXINP', 'Idempotency-Key must be 1 to 255 characters.',
         jsonb_build_object('field', 'idempotencyKey'));
     end if;
+    perform pg_advisory_xact_lock(hashtextextended('idempotency:' || v_user_id::text || ':' || idempotency_key, 0));
     select b.* into v_booking
       from app_private.booking_idempotency_keys k join app_public.bookings b on b.id = k.booking_id
      where k.user_id = v_user_id and k.key = idempotency_key;
@@ -162,6 +161,7 @@ begin
       return v_booking;
     end if;
   end if;
+  perform pg_advisory_xact_lock(hashtextextended('booking:' || v_user_id::text || ':' || create_booking.event_id::text, 0));
 
   select e.* into v_event from app_public.events e where e.id = create_booking.event_id for share;
   if not found or v_event.status = 'draft' then

@@ -64,7 +64,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: ServerContext) {
     }
     const byName = query.sort === 'name';
     const sortKey = byName ? 'lower(e.title)' : 'e.starts_at';
-    const cursor = decodeCursor(query.cursor, ['string', 'string']);
+    const cursor = decodeCursor(query.cursor, [byName ? 'text' : 'timestamp', 'uuid']);
     if (cursor) where.push(`(${sortKey}, e.id) > (${p(cursor[0])}${byName ? '' : '::timestamptz'}, ${p(cursor[1])}::uuid)`);
     const sql = `
       select ${EVENT_JSON} as event, ${byName ? 'lower(e.title)' : "to_char(e.starts_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"} as sort_key
@@ -112,7 +112,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: ServerContext) {
     if (query.priceTier) where.push(`t.price_tier_id = ${p(query.priceTier)}`);
     if (query.section) where.push(`exists (select 1 from app_public.seats s where s.id = t.seat_id and s.section = ${p(query.section)})`);
     if (query.status) where.push(`app_hidden.ticket_state(t.event_id, t.id) = ${p(query.status)}`);
-    const cursor = decodeCursor(query.cursor, ['number', 'string']);
+    const cursor = decodeCursor(query.cursor, ['position', 'uuid']);
     if (cursor) where.push(`(t.position, t.id) > (${p(cursor[0])}::int, ${p(cursor[1])}::uuid)`);
     const { exists, rows } = await ctx.asCaller(request, async (client) => {
       const event = await client.query('select 1 from app_public.events where id = $1', [request.params.id]);
