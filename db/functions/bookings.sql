@@ -344,12 +344,11 @@ begin
   if not found then
     perform app_hidden.raise_error('BXBNF', 'No such booking.', jsonb_build_object('bookingId', booking_id));
   end if;
-  if v_booking.status = 'confirmed' or v_booking.status = 'refunded'
+  -- Ended for good: confirmed, refunded, lost its tickets, or released by the buyer (who meant it).
+  -- A payment arriving then is still recorded by the caller; the money is owed back, not a ticket.
+  if v_booking.status in ('confirmed', 'refunded', 'cancelled')
      or (v_booking.status = 'expired' and v_booking.ended_reason = 'tickets_taken') then
     return v_booking;
-  end if;
-  if v_booking.status = 'cancelled' then
-    perform app_hidden.raise_error('BXBST', 'This booking was cancelled.', jsonb_build_object('status', v_booking.status));
   end if;
 
   perform 1 from app_public.tickets t
@@ -392,6 +391,9 @@ declare
 begin
   if v_booking.status in ('confirmed', 'refunded') then
     return v_booking;
+  end if;
+  if v_booking.status = 'cancelled' then
+    perform app_hidden.raise_error('BXBST', 'This booking was released.', jsonb_build_object('status', v_booking.status));
   end if;
   if not exists (select 1 from app_public.payments p where p.booking_id = v_booking.id and p.status = 'paid') then
     perform app_hidden.raise_error('BXPAY', 'This booking has not been paid.', jsonb_build_object('status', v_booking.status));
