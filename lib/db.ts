@@ -10,8 +10,10 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
 export function createPool(connectionString: string, max = 10): pg.Pool {
   const pool = new pg.Pool({ connectionString, max });
-  // An idle client that loses its server must not crash the process.
+  // A client that loses its server (e.g. PostgreSQL stopping first on Ctrl-C) must not crash the
+  // process; the query that was running still fails with the error.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

@@ -2,7 +2,8 @@
 // multi-ticket holds never end half-made, and general admission never oversells. Every loser gets a
 // clean 409, never a 5xx.
 import t from 'tap';
-import { makeEvent, ownerPool } from '../helpers/db.ts';
+import { VISITOR_ROLE, pgSettingsFor } from '../../lib/db.ts';
+import { makeEvent, makeUser, ownerPool } from '../helpers/db.ts';
 import { liveClaimsFor, loginMany } from '../helpers/observe.ts';
 import { startTestServer } from '../helpers/server.ts';
 
@@ -96,4 +97,43 @@ t.test('30 buyers asking for 2 general-admission places of 25 at once: 12 win, n
   t.equal(new Set(claims.map((c) => c.ticketId)).size, 24, 'each place held once');
   const details = await server.request('GET', `/events/${event.eventId}`);
   t.same(details.body.availability, { available: 1, held: 24, sold: 0, total: 25 }, 'one place left');
+});
+
+t.test('a request that fails while holding row locks does not make a concurrent buyer see SOLD_OUT', async (t) => {
+  // Three places left. Ann asks for four: she is refused SOLD_OUT, but her transaction still holds the
+  // row locks it took while looking until it ends. Bob asks for one place at that moment: there are
+  // three free places, so he must get one (waiting for Ann's transaction if need be), not SOLD_OUT.
+  const event = await makeEvent(pool, { tickets: 3 });
+  const annUser = await makeUser(pool);
+  const [bob] = await loginMany(server, 1);
+  const ann = await pool.connect();
+  let open = true;
+  t.teardown(async () => {
+    if (open) await ann.query('rollback');
+    ann.release();
+  });
+  await ann.query('begin');
+  await ann.query('select set_config(k, v, true) from json_each_text($1::json) s(k, v)',
+    [JSON.stringify(pgSettingsFor({ role: VISITOR_ROLE, userId: annUser }, 'dev'))]);
+  await t.rejects(ann.query('select app_public.create_booking($1, null, $2, 4)', [event.eventId, event.tierIds[0]]),
+    { code: 'BXSLD' }, 'Ann: four of three is SOLD_OUT');
+
+  let settled = false;
+  const bobAnswer = server.request('POST', '/bookings', { token: bob, body: { eventId: event.eventId, priceTierId: event.tierIds[0], quantity: 1 } })
+    .finally(() => { settled = true; });
+  // Let Bob's request either finish or start waiting for Ann's locks, then end Ann's transaction.
+  for (let i = 0; i < 5000 && !settled; i++) {
+    const { rowCount } = await pool.query(
+      `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'
+          and position('create_booking' in query) > 0`);
+    if (rowCount) break;
+  }
+  await ann.query('rollback');
+  open = false;
+  const answer = await bobAnswer;
+  t.equal(answer.status, 201, 'Bob gets a place');
+  t.equal(answer.body?.error?.code, undefined, 'not an error (e.g. SOLD_OUT while three places are free)');
+  const details = await server.request('GET', `/events/${event.eventId}`);
+  t.same(details.body.availability, { available: answer.status === 201 ? 2 : 3, held: answer.status === 201 ? 1 : 0, sold: 0, total: 3 },
+    'the counts match what Bob was told');
 });
