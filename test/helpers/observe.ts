@@ -53,16 +53,20 @@ export async function loginMany(server: TestServer, n: number): Promise<string[]
 }
 
 /**
- * Waits (by polling pg_stat_activity, no timers) until some backend whose query contains `needle` is
- * waiting for a lock. Throws after `maxPolls` looks.
+ * Waits (by polling pg_stat_activity, no timers) until at least `count` backends whose query contains
+ * `needle` are waiting for a lock, or until `unless()` says there is nothing more to wait for. Throws
+ * after `maxPolls` looks.
  */
-export async function waitUntilBlocked(pool: pg.Pool, needle: string, maxPolls = 5000): Promise<void> {
+export async function waitUntilBlocked(pool: pg.Pool, needle: string,
+  opts: { count?: number; unless?: () => boolean; maxPolls?: number } = {}): Promise<void> {
+  const { count = 1, unless = () => false, maxPolls = 5000 } = opts;
   for (let i = 0; i < maxPolls; i++) {
-    const { rowCount } = await pool.query(
-      `select 1 from pg_stat_activity
+    if (unless()) return;
+    const { rows } = await pool.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity
         where datname = current_database() and wait_event_type = 'Lock' and position($1 in query) > 0
           and pid <> pg_backend_pid()`, [needle]);
-    if (rowCount) return;
+    if (rows[0].n >= count) return;
   }
-  throw new Error(`no backend running "${needle}" became blocked on a lock`);
+  throw new Error(`fewer than ${count} backends running "${needle}" became blocked on a lock`);
 }

@@ -164,6 +164,13 @@ t.test('events not on sale: 409 EVENT_NOT_ON_SALE with the reason; drafts do not
   });
 });
 
+t.test('an on-sale through the waiting room, without admission: 403 QUEUE_ADMISSION_REQUIRED', async (t) => {
+  const e = await makeEvent(pool, { tickets: 2 });
+  await pool.query('update app_public.events set queue_enabled = true where id = $1', [e.eventId]);
+  await refused(t, post({ eventId: e.eventId, ticketIds: [e.ticketIds[0]] }), 403, 'QUEUE_ADMISSION_REQUIRED');
+  await refused(t, post({ eventId: e.eventId, priceTierId: e.tierIds[0], quantity: 1 }), 403, 'QUEUE_ADMISSION_REQUIRED');
+});
+
 t.test('over the per-person limit: 409 TICKET_LIMIT_REACHED', async (t) => {
   const e = await makeEvent(pool, { tickets: 6, maxTicketsPerUser: 2 });
   const buyer = await newBuyer();
@@ -205,6 +212,8 @@ t.test('no token, or a bad one: 401', async (t) => {
     await t.test(name, async (t) => {
       await refused(t, post(body, { token: null, headers: { authorization } }), 401, 'INVALID_TOKEN');
       await refused(t, () => server.request('GET', `/events/${event.eventId}`, { headers: { authorization } }), 401, 'INVALID_TOKEN');
+      await refused(t, () => server.request('POST', '/graphql', { headers: { authorization }, body: { query: '{ currentUserId }' } }),
+        401, 'INVALID_TOKEN');
     });
   }
   await t.test('a well-made token with the right secret and issuer is accepted', async (t) => {
@@ -342,8 +351,9 @@ t.test('Idempotency-Key', async (t) => {
   });
 
   await t.test('one key used for two different events at the same moment: one hold, one 422, no 500', async (t) => {
-    // Request B passes the key check, then waits for event B's row (locked here); meanwhile request A
-    // with the same key for event A completes. Then B goes on: it must still answer IDEMPOTENCY_KEY_REUSED.
+    // Request B gets past its first checks, then waits for event B's row (locked here). Request A, with
+    // the same key for event A, is sent meanwhile: it either completes or waits for B. Then event B is
+    // released. Whatever the order, one request holds and the other answers IDEMPOTENCY_KEY_REUSED.
     const a = await makeEvent(pool, { tickets: 2 });
     const b = await makeEvent(pool, { tickets: 2 });
     const buyer = await newBuyer();
@@ -359,14 +369,17 @@ t.test('Idempotency-Key', async (t) => {
     const requestB = server.request('POST', '/bookings', {
       token: buyer, body: { eventId: b.eventId, ticketIds: [b.ticketIds[0]] }, headers: { 'idempotency-key': key } });
     await waitUntilBlocked(pool, 'create_booking');
-    const answerA = await server.request('POST', '/bookings', {
-      token: buyer, body: { eventId: a.eventId, ticketIds: [a.ticketIds[0]] }, headers: { 'idempotency-key': key } });
+    let aDone = false;
+    const requestA = server.request('POST', '/bookings', {
+      token: buyer, body: { eventId: a.eventId, ticketIds: [a.ticketIds[0]] }, headers: { 'idempotency-key': key } })
+      .finally(() => { aDone = true; });
+    await waitUntilBlocked(pool, 'create_booking', { count: 2, unless: () => aDone });
     await locker.query('commit');
     lockHeld = false;
-    const answerB = await requestB;
-    t.equal(answerA.status, 201, 'the first to finish holds');
-    t.equal(answerB.status, 422, 'the other is refused with 422, not a server error');
-    t.equal(answerB.body?.error?.code, 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_REUSED');
+    const answers = await Promise.all([requestA, requestB]);
+    t.same(answers.map((x) => x.status).sort(), [201, 422], 'one 201 and one 422, no server error');
+    const refusedOne = answers.find((x) => x.status !== 201);
+    t.equal(refusedOne?.body?.error?.code, 'IDEMPOTENCY_KEY_REUSED', 'the other is IDEMPOTENCY_KEY_REUSED');
     const { rows } = await pool.query(
       'select count(*)::int as n from app_public.bookings where event_id = any($1::uuid[])', [[a.eventId, b.eventId]]);
     t.equal(rows[0].n, 1, 'one booking in all');

@@ -2,8 +2,7 @@
 // multi-ticket holds never end half-made, and general admission never oversells. Every loser gets a
 // clean 409, never a 5xx.
 import t from 'tap';
-import { VISITOR_ROLE, pgSettingsFor } from '../../lib/db.ts';
-import { makeEvent, makeUser, ownerPool } from '../helpers/db.ts';
+import { ageBooking, makeEvent, ownerPool } from '../helpers/db.ts';
 import { liveClaimsFor, loginMany } from '../helpers/observe.ts';
 import { startTestServer } from '../helpers/server.ts';
 
@@ -99,41 +98,87 @@ t.test('30 buyers asking for 2 general-admission places of 25 at once: 12 win, n
   t.same(details.body.availability, { available: 1, held: 24, sold: 0, total: 25 }, 'one place left');
 });
 
-t.test('a request that fails while holding row locks does not make a concurrent buyer see SOLD_OUT', async (t) => {
-  // Three places left. Ann asks for four: she is refused SOLD_OUT, but her transaction still holds the
-  // row locks it took while looking until it ends. Bob asks for one place at that moment: there are
-  // three free places, so he must get one (waiting for Ann's transaction if need be), not SOLD_OUT.
-  const event = await makeEvent(pool, { tickets: 3 });
-  const annUser = await makeUser(pool);
-  const [bob] = await loginMany(server, 1);
-  const ann = await pool.connect();
-  let open = true;
-  t.teardown(async () => {
-    if (open) await ann.query('rollback');
-    ann.release();
-  });
-  await ann.query('begin');
-  await ann.query('select set_config(k, v, true) from json_each_text($1::json) s(k, v)',
-    [JSON.stringify(pgSettingsFor({ role: VISITOR_ROLE, userId: annUser }, 'dev'))]);
-  await t.rejects(ann.query('select app_public.create_booking($1, null, $2, 4)', [event.eventId, event.tierIds[0]]),
-    { code: 'BXSLD' }, 'Ann: four of three is SOLD_OUT');
+t.test('one buyer firing 10 holds at once cannot pass the per-person limit', async (t) => {
+  const event = await makeEvent(pool, { tickets: 10, maxTicketsPerUser: 3 });
+  const [buyer] = await loginMany(server, 1);
+  const answers = await Promise.all(event.ticketIds.map((ticketId) =>
+    server.request('POST', '/bookings', { token: buyer, body: { eventId: event.eventId, ticketIds: [ticketId] } })));
+  t.same(answers.filter((a) => a.status >= 500).map((a) => a.body), [], 'no server errors');
+  t.equal(answers.filter((a) => a.status === 201).length, 3, 'three holds');
+  t.ok(answers.filter((a) => a.status !== 201).every((a) => a.status === 409 && a.body.error.code === 'TICKET_LIMIT_REACHED'),
+    'the other seven: 409 TICKET_LIMIT_REACHED');
+  t.equal((await liveClaimsFor(pool, event.eventId)).length, 3, 'three tickets claimed');
+});
 
-  let settled = false;
-  const bobAnswer = server.request('POST', '/bookings', { token: bob, body: { eventId: event.eventId, priceTierId: event.tierIds[0], quantity: 1 } })
-    .finally(() => { settled = true; });
-  // Let Bob's request either finish or start waiting for Ann's locks, then end Ann's transaction.
-  for (let i = 0; i < 5000 && !settled; i++) {
-    const { rowCount } = await pool.query(
-      `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'
-          and position('create_booking' in query) > 0`);
-    if (rowCount) break;
-  }
-  await ann.query('rollback');
-  open = false;
-  const answer = await bobAnswer;
-  t.equal(answer.status, 201, 'Bob gets a place');
-  t.equal(answer.body?.error?.code, undefined, 'not an error (e.g. SOLD_OUT while three places are free)');
+/** A held booking of one ticket with its checkout started; returns what is needed to pay it. */
+async function heldWithCheckout(token: string, eventId: string, ticketId: string) {
+  const hold = await server.request('POST', '/bookings', { token, body: { eventId, ticketIds: [ticketId] } });
+  const checkout = await server.request('POST', `/bookings/${hold.body.id}/checkout`, { token });
+  return { bookingId: hold.body.id as string, payPath: `${new URL(checkout.body.checkoutUrl).pathname}/pay` };
+}
+const payJson = { accept: 'application/json' };
+
+t.test('the provider calling back twice and the buyer confirming, all at once: confirmed once', async (t) => {
+  const event = await makeEvent(pool, { tickets: 1 });
+  const [buyer] = await loginMany(server, 1);
+  const { bookingId, payPath } = await heldWithCheckout(buyer, event.eventId, event.ticketIds[0]);
+  const [pay1, pay2, confirm] = await Promise.all([
+    server.request('POST', payPath, { headers: payJson }),
+    server.request('POST', payPath, { headers: payJson }),
+    server.request('POST', `/bookings/${bookingId}/confirm`, { token: buyer }),
+  ]);
+  t.same([pay1.body, pay2.body], [{ bookingStatus: 'confirmed', endedReason: null }, { bookingStatus: 'confirmed', endedReason: null }],
+    'both callbacks answer confirmed');
+  t.ok((confirm.status === 200 && confirm.body.status === 'confirmed') || (confirm.status === 402 && confirm.body.error.code === 'PAYMENT_REQUIRED'),
+    'the buyer\'s confirm is either confirmed or (if it ran first) payment required');
+  const { rows } = await pool.query(
+    `select b.status, (select array_agg(p.status) from app_public.payments p where p.booking_id = b.id) as payments
+       from app_public.bookings b where b.id = $1`, [bookingId]);
+  t.same(rows[0], { status: 'confirmed', payments: ['paid'] }, 'confirmed, one payment, paid');
+  t.equal((await liveClaimsFor(pool, event.eventId)).length, 1, 'one claim');
+});
+
+t.test('releasing and paying at the same moment: one consistent outcome', async (t) => {
+  const event = await makeEvent(pool, { tickets: 1 });
+  const [buyer] = await loginMany(server, 1);
+  const { bookingId, payPath } = await heldWithCheckout(buyer, event.eventId, event.ticketIds[0]);
+  const [release, pay] = await Promise.all([
+    server.request('DELETE', `/bookings/${bookingId}`, { token: buyer }),
+    server.request('POST', payPath, { headers: payJson }),
+  ]);
+  t.ok(release.status < 500 && pay.status < 500, 'no server errors');
+  const { rows } = await pool.query(
+    `select b.status, (select array_agg(p.status) from app_public.payments p where p.booking_id = b.id) as payments
+       from app_public.bookings b where b.id = $1`, [bookingId]);
   const details = await server.request('GET', `/events/${event.eventId}`);
-  t.same(details.body.availability, { available: answer.status === 201 ? 2 : 3, held: answer.status === 201 ? 1 : 0, sold: 0, total: 3 },
-    'the counts match what Bob was told');
+  if (rows[0].status === 'confirmed') {
+    t.equal(release.status, 409, 'paid first: the release is refused');
+    t.equal(release.body.error.code, 'BOOKING_STATE_CONFLICT');
+    t.same(details.body.availability, { available: 0, held: 0, sold: 1, total: 1 }, 'and the ticket is sold');
+  } else {
+    t.equal(rows[0].status, 'cancelled', 'released first: the booking stays released');
+    t.same(details.body.availability, { available: 1, held: 0, sold: 0, total: 1 }, 'and the ticket is free');
+  }
+  t.same(rows[0].payments, ['paid'], 'either way the payment is on record as paid');
+});
+
+t.test('a late payment and another buyer\'s hold on the same ticket at once: never both', async (t) => {
+  for (let round = 0; round < 5; round++) {
+    const event = await makeEvent(pool, { tickets: 1, holdSeconds: 60 });
+    const [ann, bob] = await loginMany(server, 2);
+    const { bookingId, payPath } = await heldWithCheckout(ann, event.eventId, event.ticketIds[0]);
+    await ageBooking(pool, bookingId, 120);
+    const [pay, bobHold] = await Promise.all([
+      server.request('POST', payPath, { headers: payJson }),
+      server.request('POST', '/bookings', { token: bob, body: { eventId: event.eventId, ticketIds: [event.ticketIds[0]] } }),
+    ]);
+    t.equal(pay.status, 200, `round ${round}: the callback is accepted`);
+    if (bobHold.status === 201) {
+      t.same(pay.body, { bookingStatus: 'expired', endedReason: 'tickets_taken' }, `round ${round}: Bob first, Ann's payment finds it taken`);
+    } else {
+      t.equal(bobHold.body.error.code, 'TICKETS_UNAVAILABLE', `round ${round}: Ann first, Bob is refused`);
+      t.same(pay.body, { bookingStatus: 'confirmed', endedReason: null }, `round ${round}: Ann confirmed`);
+    }
+    t.equal((await liveClaimsFor(pool, event.eventId)).length, 1, `round ${round}: one live claim`);
+  }
 });

@@ -156,12 +156,33 @@ t.test('a payment that succeeds after its hold was released is recorded, not los
   t.equal(released.body.status, 'cancelled');
 
   const paid = await server.request('POST', `${pathOf(checkout.body.checkoutUrl)}/pay`, { headers: { accept: 'application/json' } });
-  t.ok(paid.status < 500, 'no server error');
+  t.equal(paid.status, 200, 'the provider\'s callback is accepted');
+  t.same(paid.body, { bookingStatus: 'cancelled', endedReason: 'cancelled_by_user' }, 'and says the booking stays released');
   const { rows } = await pool.query(
     `select p.status as payment, b.status as booking from app_public.payments p join app_public.bookings b on b.id = p.booking_id
       where p.id = $1`, [checkout.body.paymentId]);
   t.same(rows, [{ payment: 'paid', booking: 'cancelled' }], 'the payment is recorded as paid; the booking stays cancelled');
   t.same(await availability(event.eventId), { available: 1, held: 0, sold: 0, total: 1 }, 'the ticket stays free');
+  const confirm = await server.request('POST', `/bookings/${hold.body.id}/confirm`, { token: buyer });
+  t.equal(confirm.status, 409, 'confirming the released booking: 409');
+  t.equal(confirm.body.error.code, 'BOOKING_STATE_CONFLICT', 'BOOKING_STATE_CONFLICT');
+  t.equal(confirm.body.error.details.status, 'cancelled');
+});
+
+t.test('releasing a hold closes its open checkout', async (t) => {
+  const event = await makeEvent(pool, { tickets: 1 });
+  const [buyer] = await loginMany(server, 1);
+  const hold = await server.request('POST', '/bookings', { token: buyer, body: { eventId: event.eventId, ticketIds: [event.ticketIds[0]] } });
+  const checkout = await server.request('POST', `/bookings/${hold.body.id}/checkout`, { token: buyer });
+  const before = await server.request('GET', pathOf(checkout.body.checkoutUrl));
+  t.match(before.body, /<button[^>]*>Pay<\/button>/, 'while held, the checkout page offers to pay');
+  const released = await server.request('DELETE', `/bookings/${hold.body.id}`, { token: buyer });
+  t.equal(released.body.status, 'cancelled');
+  const after = await server.request('GET', pathOf(checkout.body.checkoutUrl));
+  t.equal(after.status, 200, 'the page still opens');
+  t.notMatch(after.body, /<button/, 'but no longer offers to pay for tickets the buyer gave back');
+  const { rows } = await pool.query('select status from app_public.payments where id = $1', [checkout.body.paymentId]);
+  t.not(rows[0].status, 'pending', 'the payment attempt is no longer open');
 });
 
 t.test('general admission by price tier and quantity: N distinct places, best first', async (t) => {
