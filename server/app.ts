@@ -28,6 +28,13 @@ export async function buildApp(config: Config, ownerUrl: string): Promise<Fastif
   await app.register(async (scope) => {
     // REST bodies are JSON only; a text body is refused (415) rather than parsed as a string.
     scope.removeContentTypeParser('text/plain');
+    // Many clients send content-type: application/json on every request, body or not: an empty body
+    // is no body (then schema validation decides), not malformed JSON.
+    const parseJson = scope.getDefaultJsonParser('error', 'error');
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      if (body === '') return done(null, undefined);
+      return parseJson(request, body as string, done);
+    });
     await opsRoutes(scope, ctx);
     await eventRoutes(scope, ctx);
     await bookingRoutes(scope, ctx);

@@ -54,8 +54,8 @@ export const TICKET_JSON = `(select json_build_object(
 /** A booking row aliased b. Ticket prices are the ones claimed, not today's. */
 export const BOOKING_JSON = `json_build_object(
   'id', b.id,
-  'status', b.status,
-  'endedReason', b.ended_reason,
+  'status', app_public.bookings_current_status(b),
+  'endedReason', case when b.status = 'held' and b.expires_at <= now() then 'hold_expired' else b.ended_reason end,
   'eventId', b.event_id,
   'tickets', (select coalesce(json_agg(${TICKET_JSON}::jsonb || jsonb_build_object('price', ${money('c.amount', 'b.currency')})
                                         order by t.position, t.id), '[]')
@@ -65,7 +65,7 @@ export const BOOKING_JSON = `json_build_object(
   'expiresAt', ${isoUtc('b.expires_at')},
   'createdAt', ${isoUtc('b.created_at')},
   'confirmedAt', ${isoUtc('b.confirmed_at')},
-  'endedAt', ${isoUtc('b.ended_at')}
+  'endedAt', ${isoUtc("case when b.status = 'held' and b.expires_at <= now() then b.expires_at else b.ended_at end")}
 )`;
 
 /** Opaque keyset cursors: the sort key of the last row, base64url-encoded JSON. */
@@ -73,14 +73,13 @@ export function encodeCursor(key: unknown[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-type CursorPart = 'timestamp' | 'uuid' | 'position' | 'text';
+type CursorPart = 'timestamp' | 'uuid' | 'position';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const cursorPartOk: Record<CursorPart, (v: unknown) => boolean> = {
   timestamp: (v) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(v) && !Number.isNaN(Date.parse(v)),
   uuid: (v) => typeof v === 'string' && UUID.test(v),
   position: (v) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 2 ** 31 - 1,
-  text: (v) => typeof v === 'string' && v.length <= 1000,
 };
 
 /** The cursor's sort key, checked part by part so that a forged cursor never reaches SQL as bad data. */

@@ -293,6 +293,17 @@ begin
 end;
 $$;
 
+-- A hold past its expiry is expired, whether or not the sweep has recorded it yet.
+create or replace function app_public.bookings_current_status(b app_public.bookings) returns text
+  language sql stable
+  set search_path to pg_catalog, public, pg_temp
+as $$
+  select case when b.status = 'held' and b.expires_at <= now() then 'expired' else b.status end;
+$$;
+comment on function app_public.bookings_current_status(app_public.bookings) is
+  'The booking''s status right now: like status, but a hold past its expiry is already expired.';
+grant execute on function app_public.bookings_current_status(app_public.bookings) to boxoffice_visitor;
+
 /*
  * cancel_booking: the buyer releases a hold. Idempotent: an ended booking is returned as it is.
  */
@@ -319,6 +330,8 @@ begin
   end if;
   update app_public.booking_tickets c set claimed = tstzrange(lower(c.claimed), v_now)
    where c.booking_id = v_booking.id and upper(c.claimed) > v_now;
+  -- The checkout page must stop offering to take money for tickets the buyer gave back.
+  update app_public.payments p set status = 'expired' where p.booking_id = v_booking.id and p.status = 'pending';
   update app_public.bookings b set status = 'cancelled', ended_reason = 'cancelled_by_user', ended_at = v_now
    where b.id = v_booking.id returning * into v_booking;
   return v_booking;
@@ -329,8 +342,9 @@ grant execute on function app_public.cancel_booking(uuid) to boxoffice_visitor;
 
 /*
  * Confirmation after a verified payment. A hold that ran out is still confirmed when its tickets are
- * free; when someone else holds or bought one of them, the booking ends as expired (tickets_taken)
- * and is returned so that the caller can say so (and, with payments, refund).
+ * free and a new hold would be allowed (event still on, per-person limit kept); otherwise the booking
+ * ends as expired with the reason (tickets_taken, sale_closed, limit_reached) and is returned so that
+ * the caller can say so (and, with payments, refund).
  */
 create or replace function app_hidden.confirm_paid_booking(booking_id uuid) returns app_public.bookings
   language plpgsql volatile security definer
@@ -339,6 +353,8 @@ as $$
 declare
   v_now timestamptz := now();
   v_booking app_public.bookings;
+  v_event app_public.events;
+  v_lost text;
 begin
   select b.* into v_booking from app_public.bookings b where b.id = confirm_paid_booking.booking_id for update;
   if not found then
@@ -347,10 +363,13 @@ begin
   -- Ended for good: confirmed, refunded, lost its tickets, or released by the buyer (who meant it).
   -- A payment arriving then is still recorded by the caller; the money is owed back, not a ticket.
   if v_booking.status in ('confirmed', 'refunded', 'cancelled')
-     or (v_booking.status = 'expired' and v_booking.ended_reason = 'tickets_taken') then
+     or (v_booking.status = 'expired' and v_booking.ended_reason <> 'hold_expired') then
     return v_booking;
   end if;
 
+  -- The same per user and event lock as create_booking, taken before any ticket lock as there, so a
+  -- late confirmation and a new hold of the same buyer neither deadlock nor both pass the limit.
+  perform pg_advisory_xact_lock(hashtextextended('booking:' || v_booking.user_id::text || ':' || v_booking.event_id::text, 0));
   perform 1 from app_public.tickets t
    where (t.event_id, t.id) in (select c.event_id, c.ticket_id from app_public.booking_tickets c
                                  where c.booking_id = v_booking.id)
@@ -363,8 +382,23 @@ begin
                 and other.booking_id <> mine.booking_id
               where mine.booking_id = v_booking.id
                 and other.claimed && tstzrange(v_now, 'infinity')) then
+    v_lost := 'tickets_taken';
+  elsif v_booking.expires_at <= v_now then
+    -- A late payment re-enters the sale: the rules a new hold would meet must still hold.
+    select e.* into v_event from app_public.events e where e.id = v_booking.event_id;
+    if v_event.status <> 'published' or v_event.starts_at <= v_now then
+      v_lost := 'sale_closed';
+    elsif (select count(*) from app_public.bookings b join app_public.booking_tickets c on c.booking_id = b.id
+            where b.user_id = v_booking.user_id and b.event_id = v_event.id and b.id <> v_booking.id
+              and b.status in ('held', 'confirmed') and c.claimed && tstzrange(v_now, 'infinity'))
+          + (select count(*) from app_public.booking_tickets c where c.booking_id = v_booking.id)
+          > v_event.max_tickets_per_user then
+      v_lost := 'limit_reached';
+    end if;
+  end if;
+  if v_lost is not null then
     update app_public.bookings b
-       set status = 'expired', ended_reason = 'tickets_taken', ended_at = coalesce(b.ended_at, v_now)
+       set status = 'expired', ended_reason = v_lost, ended_at = coalesce(b.ended_at, v_now)
      where b.id = v_booking.id returning * into v_booking;
     return v_booking;
   end if;

@@ -10,9 +10,9 @@ declare
   v_booking app_public.bookings := app_hidden.own_booking_for_update(booking_id);
   v_payment app_public.payments;
 begin
-  if v_booking.status <> 'held' or v_booking.expires_at <= now() then
+  if app_public.bookings_current_status(v_booking) <> 'held' then
     perform app_hidden.raise_error('BXBST', 'Only a live hold can be paid.',
-      jsonb_build_object('status', v_booking.status, 'expiresAt', v_booking.expires_at));
+      jsonb_build_object('status', app_public.bookings_current_status(v_booking), 'expiresAt', v_booking.expires_at));
   end if;
   -- Calling twice returns the open attempt instead of starting a second one.
   select p.* into v_payment from app_public.payments p where p.booking_id = v_booking.id and p.status = 'pending';

@@ -13,6 +13,13 @@ const idParams = {
   properties: { id: { type: 'string', format: 'uuid' } },
 } as const;
 
+/** Why a payment that came after the hold ran out could not confirm the booking. */
+const LATE_PAYMENT_LOSSES: Record<string, [string, string]> = {
+  tickets_taken: ['TICKETS_TAKEN', 'The hold ran out and its tickets were taken before the payment arrived.'],
+  limit_reached: ['TICKET_LIMIT_REACHED', 'The hold ran out, and confirming it now would go over the per-person limit.'],
+  sale_closed: ['EVENT_NOT_ON_SALE', 'The hold ran out, and the event is no longer on sale.'],
+};
+
 interface CreateBody {
   eventId: string;
   ticketIds?: string[];
@@ -88,9 +95,8 @@ export async function bookingRoutes(app: FastifyInstance, ctx: ServerContext) {
 
   app.post<{ Params: { id: string } }>('/bookings/:id/confirm', { schema: { params: idParams } }, async (request) => {
     const booking = await callBookingFunction(request, 'select (app_public.confirm_booking($1)).id', [request.params.id]);
-    if (booking.status === 'expired' && booking.endedReason === 'tickets_taken') {
-      throw new ApiError(409, 'TICKETS_TAKEN', 'The hold ran out and its tickets were taken before the payment arrived.', { booking });
-    }
+    const lost = booking.status === 'expired' ? LATE_PAYMENT_LOSSES[booking.endedReason as string] : undefined;
+    if (lost) throw new ApiError(409, lost[0], lost[1], { booking });
     return booking;
   });
 }

@@ -64,10 +64,16 @@ export async function eventRoutes(app: FastifyInstance, ctx: ServerContext) {
     }
     const byName = query.sort === 'name';
     const sortKey = byName ? 'lower(e.title)' : 'e.starts_at';
-    const cursor = decodeCursor(query.cursor, [byName ? 'text' : 'timestamp', 'uuid']);
-    if (cursor) where.push(`(${sortKey}, e.id) > (${p(cursor[0])}${byName ? '' : '::timestamptz'}, ${p(cursor[1])}::uuid)`);
+    if (byName) {
+      // A title can be long: the cursor names the last event, and its sort key is looked up.
+      const cursor = decodeCursor(query.cursor, ['uuid']);
+      if (cursor) where.push(`(lower(e.title), e.id) > (select lower(x.title), x.id from app_public.events x where x.id = ${p(cursor[0])}::uuid)`);
+    } else {
+      const cursor = decodeCursor(query.cursor, ['timestamp', 'uuid']);
+      if (cursor) where.push(`(e.starts_at, e.id) > (${p(cursor[0])}::timestamptz, ${p(cursor[1])}::uuid)`);
+    }
     const sql = `
-      select ${EVENT_JSON} as event, ${byName ? 'lower(e.title)' : "to_char(e.starts_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"} as sort_key
+      select ${EVENT_JSON} as event, to_char(e.starts_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as starts_key
         from app_public.events e join app_public.venues v on v.id = e.venue_id
        where ${where.join(' and ')}
        order by ${sortKey}, e.id
@@ -77,7 +83,8 @@ export async function eventRoutes(app: FastifyInstance, ctx: ServerContext) {
     const last = page.at(-1);
     return {
       items: page.map((r) => r.event),
-      nextCursor: rows.length > query.limit && last ? encodeCursor([last.sort_key, last.event.id]) : null,
+      nextCursor: rows.length > query.limit && last
+        ? encodeCursor(byName ? [last.event.id] : [last.starts_key, last.event.id]) : null,
     };
   });
 

@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:837de55cafc953f0f391fab6a96b7321a50d9979
+--! Hash: sha1:c16fcd358ee611f730ddc3058211d4fab66c8ba8
 --! Message: Core schema: catalogue, inventory, bookings, claims, payments
 
 -- Boxoffice core schema: catalogue, inventory, bookings and their claims, payments.
@@ -183,7 +183,7 @@ create table app_public.bookings (
   user_id uuid not null references app_public.users,
   status text not null default 'held'
     check (status in ('held', 'confirmed', 'cancelled', 'expired', 'refunded')),
-  ended_reason text check (ended_reason in ('cancelled_by_user', 'hold_expired', 'tickets_taken')),
+  ended_reason text check (ended_reason in ('cancelled_by_user', 'hold_expired', 'tickets_taken', 'limit_reached', 'sale_closed')),
   total_amount int not null check (total_amount >= 0),
   currency char(3) not null,
   created_at timestamptz not null default now(),
@@ -199,7 +199,7 @@ create index on app_public.bookings (event_id);
 create index bookings_held_expiry_idx on app_public.bookings (expires_at) where status = 'held';
 comment on table app_public.bookings is 'A buyer''s hold on tickets, which becomes a confirmed order once paid.';
 comment on column app_public.bookings.status is 'held, confirmed, cancelled, expired or refunded.';
-comment on column app_public.bookings.ended_reason is 'Why a booking ended without being confirmed.';
+comment on column app_public.bookings.ended_reason is 'Why a booking ended without being confirmed: cancelled_by_user, hold_expired, or, for a payment that arrived after the hold ran out, tickets_taken, limit_reached or sale_closed.';
 comment on column app_public.bookings.total_amount is 'Sum of the ticket prices in minor units of currency.';
 
 create table app_private.booking_idempotency_keys (
