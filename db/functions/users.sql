@@ -45,3 +45,18 @@ begin
 end;
 $$;
 grant execute on function app_private.upsert_user(text, text, text, text) to boxoffice_authenticator;
+
+-- The server's sign-in step for every verified token (cached per identity for a short while): the
+-- user's id, and whether the admins table lists them, which alone decides the boxoffice_admin role.
+create or replace function app_private.sign_in(issuer text, subject text, email text, name text,
+                                               out user_id uuid, out is_admin boolean)
+  language plpgsql volatile security definer
+  set search_path to pg_catalog, public, pg_temp
+as $$
+begin
+  user_id := app_private.upsert_user(issuer, subject, email, name);
+  is_admin := exists (select 1 from app_private.admins a where a.user_id = sign_in.user_id);
+end;
+$$;
+comment on function app_private.sign_in(text, text, text, text) is 'Creates or updates the user of a verified token; returns the id and whether the user is an admin.';
+grant execute on function app_private.sign_in(text, text, text, text) to boxoffice_authenticator;

@@ -24,6 +24,68 @@ declare module 'zapatos/schema' {
   
     /* --- tables --- */
   
+    export namespace audit_log {
+      export type Table = 'app_public.audit_log';
+      export interface Selectable {
+        actor_role: string;
+        actor_user_id: string | null;
+        after: db.JSONValue | null;
+        at: Date;
+        before: db.JSONValue | null;
+        id: db.Int8String;
+        operation: string;
+        row_key: string;
+        table_name: string;
+      }
+      export interface JSONSelectable {
+        actor_role: string;
+        actor_user_id: string | null;
+        after: db.JSONValue | null;
+        at: db.TimestampTzString;
+        before: db.JSONValue | null;
+        id: number;
+        operation: string;
+        row_key: string;
+        table_name: string;
+      }
+      export interface Whereable {
+        actor_role?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        actor_user_id?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        after?: db.JSONValue | db.Parameter<db.JSONValue> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, db.JSONValue | db.Parameter<db.JSONValue> | db.SQLFragment | db.ParentColumn>;
+        at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+        before?: db.JSONValue | db.Parameter<db.JSONValue> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, db.JSONValue | db.Parameter<db.JSONValue> | db.SQLFragment | db.ParentColumn>;
+        id?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        operation?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        row_key?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        table_name?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+      }
+      export interface Insertable {
+        actor_role: string | db.Parameter<string> | db.SQLFragment;
+        actor_user_id?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
+        after?: db.JSONValue | db.Parameter<db.JSONValue> | null | db.DefaultType | db.SQLFragment;
+        at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment;
+        before?: db.JSONValue | db.Parameter<db.JSONValue> | null | db.DefaultType | db.SQLFragment;
+        operation: string | db.Parameter<string> | db.SQLFragment;
+        row_key: string | db.Parameter<string> | db.SQLFragment;
+        table_name: string | db.Parameter<string> | db.SQLFragment;
+      }
+      export interface Updatable {
+        actor_role?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+        actor_user_id?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
+        after?: db.JSONValue | db.Parameter<db.JSONValue> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, db.JSONValue | db.Parameter<db.JSONValue> | null | db.DefaultType | db.SQLFragment>;
+        at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment>;
+        before?: db.JSONValue | db.Parameter<db.JSONValue> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, db.JSONValue | db.Parameter<db.JSONValue> | null | db.DefaultType | db.SQLFragment>;
+        operation?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+        row_key?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+        table_name?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+      }
+      export type UniqueIndex = 'audit_log_pkey';
+      export type Column = keyof Selectable;
+      export type OnlyCols<T extends readonly Column[]> = Pick<Selectable, T[number]>;
+      export type SQLExpression = Table | db.ColumnNames<Updatable | (keyof Updatable)[]> | db.ColumnValues<Updatable> | Whereable | Column | db.ParentColumn | db.GenericSQLExpression;
+      export type SQL = SQLExpression | SQLExpression[];
+    }
+  
     export namespace booking_tickets {
       export type Table = 'app_public.booking_tickets';
       export interface Selectable {
@@ -549,6 +611,7 @@ declare module 'zapatos/schema' {
       export type Table = 'app_public.users';
       export interface Selectable {
         created_at: Date;
+        display_name: string | null;
         email: string | null;
         id: string;
         issuer: string;
@@ -558,6 +621,7 @@ declare module 'zapatos/schema' {
       }
       export interface JSONSelectable {
         created_at: db.TimestampTzString;
+        display_name: string | null;
         email: string | null;
         id: string;
         issuer: string;
@@ -567,6 +631,7 @@ declare module 'zapatos/schema' {
       }
       export interface Whereable {
         created_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+        display_name?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
         email?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
         id?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
         issuer?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
@@ -576,6 +641,7 @@ declare module 'zapatos/schema' {
       }
       export interface Insertable {
         created_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment;
+        display_name?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
         email?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
         id?: string | db.Parameter<string> | db.DefaultType | db.SQLFragment;
         issuer: string | db.Parameter<string> | db.SQLFragment;
@@ -585,6 +651,7 @@ declare module 'zapatos/schema' {
       }
       export interface Updatable {
         created_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment>;
+        display_name?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
         email?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
         id?: string | db.Parameter<string> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.DefaultType | db.SQLFragment>;
         issuer?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
@@ -685,20 +752,20 @@ declare module 'zapatos/schema' {
   
     /* --- aggregate types --- */
   
-    export type Table = booking_tickets.Table | bookings.Table | event_performers.Table | events.Table | payments.Table | performers.Table | price_tiers.Table | seats.Table | tickets.Table | users.Table | venues.Table;
-    export type Selectable = booking_tickets.Selectable | bookings.Selectable | event_performers.Selectable | events.Selectable | payments.Selectable | performers.Selectable | price_tiers.Selectable | seats.Selectable | tickets.Selectable | users.Selectable | venues.Selectable;
-    export type JSONSelectable = booking_tickets.JSONSelectable | bookings.JSONSelectable | event_performers.JSONSelectable | events.JSONSelectable | payments.JSONSelectable | performers.JSONSelectable | price_tiers.JSONSelectable | seats.JSONSelectable | tickets.JSONSelectable | users.JSONSelectable | venues.JSONSelectable;
-    export type Whereable = booking_tickets.Whereable | bookings.Whereable | event_performers.Whereable | events.Whereable | payments.Whereable | performers.Whereable | price_tiers.Whereable | seats.Whereable | tickets.Whereable | users.Whereable | venues.Whereable;
-    export type Insertable = booking_tickets.Insertable | bookings.Insertable | event_performers.Insertable | events.Insertable | payments.Insertable | performers.Insertable | price_tiers.Insertable | seats.Insertable | tickets.Insertable | users.Insertable | venues.Insertable;
-    export type Updatable = booking_tickets.Updatable | bookings.Updatable | event_performers.Updatable | events.Updatable | payments.Updatable | performers.Updatable | price_tiers.Updatable | seats.Updatable | tickets.Updatable | users.Updatable | venues.Updatable;
-    export type UniqueIndex = booking_tickets.UniqueIndex | bookings.UniqueIndex | event_performers.UniqueIndex | events.UniqueIndex | payments.UniqueIndex | performers.UniqueIndex | price_tiers.UniqueIndex | seats.UniqueIndex | tickets.UniqueIndex | users.UniqueIndex | venues.UniqueIndex;
-    export type Column = booking_tickets.Column | bookings.Column | event_performers.Column | events.Column | payments.Column | performers.Column | price_tiers.Column | seats.Column | tickets.Column | users.Column | venues.Column;
+    export type Table = audit_log.Table | booking_tickets.Table | bookings.Table | event_performers.Table | events.Table | payments.Table | performers.Table | price_tiers.Table | seats.Table | tickets.Table | users.Table | venues.Table;
+    export type Selectable = audit_log.Selectable | booking_tickets.Selectable | bookings.Selectable | event_performers.Selectable | events.Selectable | payments.Selectable | performers.Selectable | price_tiers.Selectable | seats.Selectable | tickets.Selectable | users.Selectable | venues.Selectable;
+    export type JSONSelectable = audit_log.JSONSelectable | booking_tickets.JSONSelectable | bookings.JSONSelectable | event_performers.JSONSelectable | events.JSONSelectable | payments.JSONSelectable | performers.JSONSelectable | price_tiers.JSONSelectable | seats.JSONSelectable | tickets.JSONSelectable | users.JSONSelectable | venues.JSONSelectable;
+    export type Whereable = audit_log.Whereable | booking_tickets.Whereable | bookings.Whereable | event_performers.Whereable | events.Whereable | payments.Whereable | performers.Whereable | price_tiers.Whereable | seats.Whereable | tickets.Whereable | users.Whereable | venues.Whereable;
+    export type Insertable = audit_log.Insertable | booking_tickets.Insertable | bookings.Insertable | event_performers.Insertable | events.Insertable | payments.Insertable | performers.Insertable | price_tiers.Insertable | seats.Insertable | tickets.Insertable | users.Insertable | venues.Insertable;
+    export type Updatable = audit_log.Updatable | booking_tickets.Updatable | bookings.Updatable | event_performers.Updatable | events.Updatable | payments.Updatable | performers.Updatable | price_tiers.Updatable | seats.Updatable | tickets.Updatable | users.Updatable | venues.Updatable;
+    export type UniqueIndex = audit_log.UniqueIndex | booking_tickets.UniqueIndex | bookings.UniqueIndex | event_performers.UniqueIndex | events.UniqueIndex | payments.UniqueIndex | performers.UniqueIndex | price_tiers.UniqueIndex | seats.UniqueIndex | tickets.UniqueIndex | users.UniqueIndex | venues.UniqueIndex;
+    export type Column = audit_log.Column | booking_tickets.Column | bookings.Column | event_performers.Column | events.Column | payments.Column | performers.Column | price_tiers.Column | seats.Column | tickets.Column | users.Column | venues.Column;
   
-    export type AllBaseTables = [booking_tickets.Table, bookings.Table, event_performers.Table, events.Table, payments.Table, performers.Table, price_tiers.Table, seats.Table, tickets.Table, users.Table, venues.Table];
+    export type AllBaseTables = [audit_log.Table, booking_tickets.Table, bookings.Table, event_performers.Table, events.Table, payments.Table, performers.Table, price_tiers.Table, seats.Table, tickets.Table, users.Table, venues.Table];
     export type AllForeignTables = [];
     export type AllViews = [];
     export type AllMaterializedViews = [];
-    export type AllTablesAndViews = [booking_tickets.Table, bookings.Table, event_performers.Table, events.Table, payments.Table, performers.Table, price_tiers.Table, seats.Table, tickets.Table, users.Table, venues.Table];
+    export type AllTablesAndViews = [audit_log.Table, booking_tickets.Table, bookings.Table, event_performers.Table, events.Table, payments.Table, performers.Table, price_tiers.Table, seats.Table, tickets.Table, users.Table, venues.Table];
   }
 
 
@@ -741,6 +808,40 @@ declare module 'zapatos/schema' {
     /* (none) */
   
     /* --- tables --- */
+  
+    export namespace admins {
+      export type Table = 'app_private.admins';
+      export interface Selectable {
+        granted_at: Date;
+        granted_by: string;
+        user_id: string;
+      }
+      export interface JSONSelectable {
+        granted_at: db.TimestampTzString;
+        granted_by: string;
+        user_id: string;
+      }
+      export interface Whereable {
+        granted_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+        granted_by?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        user_id?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+      }
+      export interface Insertable {
+        granted_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment;
+        granted_by?: string | db.Parameter<string> | db.DefaultType | db.SQLFragment;
+        user_id: string | db.Parameter<string> | db.SQLFragment;
+      }
+      export interface Updatable {
+        granted_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment>;
+        granted_by?: string | db.Parameter<string> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.DefaultType | db.SQLFragment>;
+        user_id?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+      }
+      export type UniqueIndex = 'admins_pkey';
+      export type Column = keyof Selectable;
+      export type OnlyCols<T extends readonly Column[]> = Pick<Selectable, T[number]>;
+      export type SQLExpression = Table | db.ColumnNames<Updatable | (keyof Updatable)[]> | db.ColumnValues<Updatable> | Whereable | Column | db.ParentColumn | db.GenericSQLExpression;
+      export type SQL = SQLExpression | SQLExpression[];
+    }
   
     export namespace booking_idempotency_keys {
       export type Table = 'app_private.booking_idempotency_keys';
@@ -822,20 +923,20 @@ declare module 'zapatos/schema' {
   
     /* --- aggregate types --- */
   
-    export type Table = booking_idempotency_keys.Table | payment_secrets.Table;
-    export type Selectable = booking_idempotency_keys.Selectable | payment_secrets.Selectable;
-    export type JSONSelectable = booking_idempotency_keys.JSONSelectable | payment_secrets.JSONSelectable;
-    export type Whereable = booking_idempotency_keys.Whereable | payment_secrets.Whereable;
-    export type Insertable = booking_idempotency_keys.Insertable | payment_secrets.Insertable;
-    export type Updatable = booking_idempotency_keys.Updatable | payment_secrets.Updatable;
-    export type UniqueIndex = booking_idempotency_keys.UniqueIndex | payment_secrets.UniqueIndex;
-    export type Column = booking_idempotency_keys.Column | payment_secrets.Column;
+    export type Table = admins.Table | booking_idempotency_keys.Table | payment_secrets.Table;
+    export type Selectable = admins.Selectable | booking_idempotency_keys.Selectable | payment_secrets.Selectable;
+    export type JSONSelectable = admins.JSONSelectable | booking_idempotency_keys.JSONSelectable | payment_secrets.JSONSelectable;
+    export type Whereable = admins.Whereable | booking_idempotency_keys.Whereable | payment_secrets.Whereable;
+    export type Insertable = admins.Insertable | booking_idempotency_keys.Insertable | payment_secrets.Insertable;
+    export type Updatable = admins.Updatable | booking_idempotency_keys.Updatable | payment_secrets.Updatable;
+    export type UniqueIndex = admins.UniqueIndex | booking_idempotency_keys.UniqueIndex | payment_secrets.UniqueIndex;
+    export type Column = admins.Column | booking_idempotency_keys.Column | payment_secrets.Column;
   
-    export type AllBaseTables = [booking_idempotency_keys.Table, payment_secrets.Table];
+    export type AllBaseTables = [admins.Table, booking_idempotency_keys.Table, payment_secrets.Table];
     export type AllForeignTables = [];
     export type AllViews = [];
     export type AllMaterializedViews = [];
-    export type AllTablesAndViews = [booking_idempotency_keys.Table, payment_secrets.Table];
+    export type AllTablesAndViews = [admins.Table, booking_idempotency_keys.Table, payment_secrets.Table];
   }
 
 
@@ -862,6 +963,7 @@ declare module 'zapatos/schema' {
   /* === lookups === */
 
   export type SelectableForTable<T extends Table> = {
+    "app_public.audit_log": app_public.audit_log.Selectable;
     "app_public.booking_tickets": app_public.booking_tickets.Selectable;
     "app_public.bookings": app_public.bookings.Selectable;
     "app_public.event_performers": app_public.event_performers.Selectable;
@@ -873,11 +975,13 @@ declare module 'zapatos/schema' {
     "app_public.tickets": app_public.tickets.Selectable;
     "app_public.users": app_public.users.Selectable;
     "app_public.venues": app_public.venues.Selectable;
+    "app_private.admins": app_private.admins.Selectable;
     "app_private.booking_idempotency_keys": app_private.booking_idempotency_keys.Selectable;
     "app_private.payment_secrets": app_private.payment_secrets.Selectable;
   }[T];
 
   export type JSONSelectableForTable<T extends Table> = {
+    "app_public.audit_log": app_public.audit_log.JSONSelectable;
     "app_public.booking_tickets": app_public.booking_tickets.JSONSelectable;
     "app_public.bookings": app_public.bookings.JSONSelectable;
     "app_public.event_performers": app_public.event_performers.JSONSelectable;
@@ -889,11 +993,13 @@ declare module 'zapatos/schema' {
     "app_public.tickets": app_public.tickets.JSONSelectable;
     "app_public.users": app_public.users.JSONSelectable;
     "app_public.venues": app_public.venues.JSONSelectable;
+    "app_private.admins": app_private.admins.JSONSelectable;
     "app_private.booking_idempotency_keys": app_private.booking_idempotency_keys.JSONSelectable;
     "app_private.payment_secrets": app_private.payment_secrets.JSONSelectable;
   }[T];
 
   export type WhereableForTable<T extends Table> = {
+    "app_public.audit_log": app_public.audit_log.Whereable;
     "app_public.booking_tickets": app_public.booking_tickets.Whereable;
     "app_public.bookings": app_public.bookings.Whereable;
     "app_public.event_performers": app_public.event_performers.Whereable;
@@ -905,11 +1011,13 @@ declare module 'zapatos/schema' {
     "app_public.tickets": app_public.tickets.Whereable;
     "app_public.users": app_public.users.Whereable;
     "app_public.venues": app_public.venues.Whereable;
+    "app_private.admins": app_private.admins.Whereable;
     "app_private.booking_idempotency_keys": app_private.booking_idempotency_keys.Whereable;
     "app_private.payment_secrets": app_private.payment_secrets.Whereable;
   }[T];
 
   export type InsertableForTable<T extends Table> = {
+    "app_public.audit_log": app_public.audit_log.Insertable;
     "app_public.booking_tickets": app_public.booking_tickets.Insertable;
     "app_public.bookings": app_public.bookings.Insertable;
     "app_public.event_performers": app_public.event_performers.Insertable;
@@ -921,11 +1029,13 @@ declare module 'zapatos/schema' {
     "app_public.tickets": app_public.tickets.Insertable;
     "app_public.users": app_public.users.Insertable;
     "app_public.venues": app_public.venues.Insertable;
+    "app_private.admins": app_private.admins.Insertable;
     "app_private.booking_idempotency_keys": app_private.booking_idempotency_keys.Insertable;
     "app_private.payment_secrets": app_private.payment_secrets.Insertable;
   }[T];
 
   export type UpdatableForTable<T extends Table> = {
+    "app_public.audit_log": app_public.audit_log.Updatable;
     "app_public.booking_tickets": app_public.booking_tickets.Updatable;
     "app_public.bookings": app_public.bookings.Updatable;
     "app_public.event_performers": app_public.event_performers.Updatable;
@@ -937,11 +1047,13 @@ declare module 'zapatos/schema' {
     "app_public.tickets": app_public.tickets.Updatable;
     "app_public.users": app_public.users.Updatable;
     "app_public.venues": app_public.venues.Updatable;
+    "app_private.admins": app_private.admins.Updatable;
     "app_private.booking_idempotency_keys": app_private.booking_idempotency_keys.Updatable;
     "app_private.payment_secrets": app_private.payment_secrets.Updatable;
   }[T];
 
   export type UniqueIndexForTable<T extends Table> = {
+    "app_public.audit_log": app_public.audit_log.UniqueIndex;
     "app_public.booking_tickets": app_public.booking_tickets.UniqueIndex;
     "app_public.bookings": app_public.bookings.UniqueIndex;
     "app_public.event_performers": app_public.event_performers.UniqueIndex;
@@ -953,11 +1065,13 @@ declare module 'zapatos/schema' {
     "app_public.tickets": app_public.tickets.UniqueIndex;
     "app_public.users": app_public.users.UniqueIndex;
     "app_public.venues": app_public.venues.UniqueIndex;
+    "app_private.admins": app_private.admins.UniqueIndex;
     "app_private.booking_idempotency_keys": app_private.booking_idempotency_keys.UniqueIndex;
     "app_private.payment_secrets": app_private.payment_secrets.UniqueIndex;
   }[T];
 
   export type ColumnForTable<T extends Table> = {
+    "app_public.audit_log": app_public.audit_log.Column;
     "app_public.booking_tickets": app_public.booking_tickets.Column;
     "app_public.bookings": app_public.bookings.Column;
     "app_public.event_performers": app_public.event_performers.Column;
@@ -969,11 +1083,13 @@ declare module 'zapatos/schema' {
     "app_public.tickets": app_public.tickets.Column;
     "app_public.users": app_public.users.Column;
     "app_public.venues": app_public.venues.Column;
+    "app_private.admins": app_private.admins.Column;
     "app_private.booking_idempotency_keys": app_private.booking_idempotency_keys.Column;
     "app_private.payment_secrets": app_private.payment_secrets.Column;
   }[T];
 
   export type SQLForTable<T extends Table> = {
+    "app_public.audit_log": app_public.audit_log.SQL;
     "app_public.booking_tickets": app_public.booking_tickets.SQL;
     "app_public.bookings": app_public.bookings.SQL;
     "app_public.event_performers": app_public.event_performers.SQL;
@@ -985,6 +1101,7 @@ declare module 'zapatos/schema' {
     "app_public.tickets": app_public.tickets.SQL;
     "app_public.users": app_public.users.SQL;
     "app_public.venues": app_public.venues.SQL;
+    "app_private.admins": app_private.admins.SQL;
     "app_private.booking_idempotency_keys": app_private.booking_idempotency_keys.SQL;
     "app_private.payment_secrets": app_private.payment_secrets.SQL;
   }[T];
