@@ -20,18 +20,36 @@ export interface Config {
   embeddedPgPort: number;
   /** Signing secret of the development token issuer (POST /dev/login). */
   devJwtSecret: string;
+  /** OpenID Connect issuer whose identity tokens are accepted (its JWKS is discovered); null: dev issuer. */
   oidcIssuer: string | null;
+  /** The audience (client id) those tokens must name. Required with oidcIssuer. */
+  oidcAudience: string | null;
+  /** Requests per rate-limit window: per client IP, per signed-in user, and for POST /bookings per user (or IP). */
+  rateLimit: { windowSeconds: number; perIp: number; perUser: number; bookingsPerUser: number };
+  /** Allowed CORS origins; empty: no cross-origin access. ['*'] allows any origin. */
+  corsOrigins: string[];
+  /** GraphQL: introspection and GraphiQL (default: on outside production), and limits on incoming documents. */
+  graphqlIntrospection: boolean;
+  graphqlMaxDepth: number;
+  graphqlMaxLength: number;
   paymentProvider: 'dev' | 'stripe';
   logLevel: string;
   /** Connections of the API server's pool (REST and GraphQL share it). */
   dbPoolSize: number;
 }
 
-function intFrom(name: string, value: string | undefined, fallback: number): number {
+function intFrom(name: string, value: string | undefined, fallback: number, max = 65535): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a whole number from 0 to 65535, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new Error(`${name} must be a whole number from 0 to ${max}, got ${JSON.stringify(value)}`);
   return n;
+}
+
+function boolFrom(name: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new Error(`${name} must be true or false, got ${JSON.stringify(value)}`);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -40,6 +58,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const host = env.HOST || '127.0.0.1';
   const production = nodeEnv === 'production';
   if (production && !env.AUTHENTICATOR_PASSWORD) throw new Error('AUTHENTICATOR_PASSWORD is required in production');
+  if (env.OIDC_ISSUER && !env.OIDC_AUDIENCE) throw new Error('OIDC_AUDIENCE is required with OIDC_ISSUER');
+  const million = 1_000_000;
   return {
     nodeEnv,
     host,
@@ -50,7 +70,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedPgDir: path.resolve(projectRoot, env.EMBEDDED_PG_DIR || '.data/pg'),
     embeddedPgPort: intFrom('EMBEDDED_PG_PORT', env.EMBEDDED_PG_PORT, 54320),
     devJwtSecret: env.DEV_JWT_SECRET || 'boxoffice-development-only-secret-do-not-use-in-production',
-    oidcIssuer: env.OIDC_ISSUER || null,
+    oidcIssuer: env.OIDC_ISSUER ? env.OIDC_ISSUER.replace(/\/$/, '') : null,
+    oidcAudience: env.OIDC_AUDIENCE || null,
+    // Generous defaults: a venue's whole crowd can sit behind one NAT address at an on-sale.
+    rateLimit: {
+      windowSeconds: intFrom('RATE_LIMIT_WINDOW_SECONDS', env.RATE_LIMIT_WINDOW_SECONDS, 60, 86400) || 60,
+      perIp: intFrom('RATE_LIMIT_PER_IP', env.RATE_LIMIT_PER_IP, 6000, million),
+      perUser: intFrom('RATE_LIMIT_PER_USER', env.RATE_LIMIT_PER_USER, 1200, million),
+      bookingsPerUser: intFrom('RATE_LIMIT_BOOKINGS_PER_USER', env.RATE_LIMIT_BOOKINGS_PER_USER, 120, million),
+    },
+    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    graphqlIntrospection: boolFrom('GRAPHQL_INTROSPECTION', env.GRAPHQL_INTROSPECTION, !production),
+    graphqlMaxDepth: intFrom('GRAPHQL_MAX_DEPTH', env.GRAPHQL_MAX_DEPTH, 12, 1000),
+    graphqlMaxLength: intFrom('GRAPHQL_MAX_LENGTH', env.GRAPHQL_MAX_LENGTH, 20000, million),
     paymentProvider: env.STRIPE_SECRET_KEY ? 'stripe' : 'dev',
     // Request lines belong in production logs; a developer's terminal shows warnings and errors only.
     logLevel: env.LOG_LEVEL || (production ? 'info' : 'warn'),

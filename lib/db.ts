@@ -3,6 +3,7 @@
 import pg from 'pg';
 
 export const VISITOR_ROLE = 'boxoffice_visitor';
+export const ADMIN_ROLE = 'boxoffice_admin';
 export const AUTHENTICATOR_ROLE = 'boxoffice_authenticator';
 
 // bigint counts come back as strings by default; ours fit in a JS number.

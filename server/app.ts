@@ -4,6 +4,7 @@ import type { Config } from '../lib/config.ts';
 import { devLoginEnabled } from '../lib/config.ts';
 import { authenticatorUrl, createPool } from '../lib/db.ts';
 import { registerAuth } from './auth.ts';
+import { registerGateway } from './gateway.ts';
 import { makeContext } from './context.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { mountGraphql } from './postgraphile.ts';
@@ -11,6 +12,7 @@ import { registerValidation } from './validation.ts';
 import { bookingRoutes } from './routes/bookings.ts';
 import { devRoutes } from './routes/dev.ts';
 import { eventRoutes } from './routes/events.ts';
+import { meRoutes } from './routes/me.ts';
 import { opsRoutes } from './routes/ops.ts';
 
 export async function buildApp(config: Config, ownerUrl: string): Promise<FastifyInstance> {
@@ -25,6 +27,7 @@ export async function buildApp(config: Config, ownerUrl: string): Promise<Fastif
 
   const ctx = makeContext(config, pool);
   await registerAuth(app, config, pool);
+  await registerGateway(app, config);
   await app.register(async (scope) => {
     // REST bodies are JSON only; a text body is refused (415) rather than parsed as a string.
     scope.removeContentTypeParser('text/plain');
@@ -38,6 +41,7 @@ export async function buildApp(config: Config, ownerUrl: string): Promise<Fastif
     await opsRoutes(scope, ctx);
     await eventRoutes(scope, ctx);
     await bookingRoutes(scope, ctx);
+    await meRoutes(scope, ctx);
     if (devLoginEnabled(config)) await devRoutes(scope, ctx);
   });
   const graphql = await mountGraphql(app, config, pool);

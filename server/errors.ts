@@ -31,6 +31,12 @@ const SQLSTATES: Record<string, [number, string]> = {
   BXBST: [409, 'BOOKING_STATE_CONFLICT'],
   BXPAY: [402, 'PAYMENT_REQUIRED'],
   BXPNF: [404, 'PAYMENT_NOT_FOUND'],
+  BXADM: [403, 'ADMIN_REQUIRED'],
+  BXADI: [422, 'INVALID_ADMIN_REQUEST'],
+  BXEST: [409, 'EVENT_STATE_CONFLICT'],
+  BXVNF: [404, 'VENUE_NOT_FOUND'],
+  BXVCH: [409, 'VENUE_CHANGE_NOT_ALLOWED'],
+  BXAUD: [403, 'AUDIT_LOG_APPEND_ONLY'],
 };
 
 interface PgError extends Error {
@@ -53,6 +59,13 @@ function fromPostgres(err: PgError): ApiError | null {
   }
   // The database as last line: a claim that slipped past the functions still cannot double-book.
   if (code === '23P01') return new ApiError(409, 'TICKETS_UNAVAILABLE', 'Some of these tickets are no longer available.');
+  // Row-level security or a missing grant: the caller's role may not do this (e.g. a visitor calling
+  // an admin mutation, or writing a column no grant names).
+  if (code === '42501') return new ApiError(403, 'FORBIDDEN', 'You are not allowed to do this.');
+  // Admin writes through the generated mutations: a reference to a missing row, a duplicate, a rule.
+  if (code === '23503') return new ApiError(422, 'REFERENCE_NOT_FOUND', 'A referenced row does not exist.', { constraint: (err as { constraint?: string }).constraint });
+  if (code === '23505') return new ApiError(409, 'ALREADY_EXISTS', 'A row with these values already exists.', { constraint: (err as { constraint?: string }).constraint });
+  if (code === '23514' || code === '23502') return new ApiError(422, 'CONSTRAINT_VIOLATED', 'A value breaks a rule of this table.', { constraint: (err as { constraint?: string }).constraint ?? null });
   // Data exceptions (bad number, bad date, value out of range) are the client's input.
   if (code.startsWith('22')) return new ApiError(400, 'INVALID_INPUT', 'A value in the request is not valid.');
   return null;

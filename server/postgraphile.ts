@@ -12,20 +12,24 @@ import type { Config } from '../lib/config.ts';
 import { pgSettingsFor } from '../lib/db.ts';
 import { ANONYMOUS } from './auth.ts';
 import { toApiError } from './errors.ts';
+import { documentLimitsPlugin } from './graphql-limits.ts';
 
 export async function mountGraphql(app: FastifyInstance, config: Config, pool: pg.Pool) {
-  const development = config.nodeEnv !== 'production';
   const preset: GraphileConfig.Preset = {
     extends: [PostGraphileAmberPreset],
+    plugins: [documentLimitsPlugin({ maxDepth: config.graphqlMaxDepth, maxLength: config.graphqlMaxLength, introspection: config.graphqlIntrospection })],
     pgServices: [makePgService({ pool, schemas: ['app_public'] })],
     grafserv: {
       graphqlPath: '/graphql',
       graphiqlPath: '/graphiql',
-      graphiql: development,
+      // Off in production unless GRAPHQL_INTROSPECTION enables it, with introspection.
+      graphiql: config.graphqlIntrospection,
       watch: false,
       // Boxoffice's own errors are meant for the client: the same code and details as over REST.
       // Anything else stays masked (logged with an id), as PostGraphile does by default.
       maskError(error) {
+        // Validation errors (document limits, introspection, unknown fields) are the client's and shown as they are.
+        if (!error.originalError && !error.path) return error;
         const apiError = error.originalError ? toApiError(error.originalError) : null;
         if (!apiError) return defaultMaskError(error);
         return new GraphQLError(apiError.message, {
