@@ -2,7 +2,7 @@
 // Test files run in parallel against it, so each test makes its own events and users.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { createPool, pgSettingsFor, VISITOR_ROLE, withSettings } from '../../lib/db.ts';
+import { ADMIN_ROLE, createPool, pgSettingsFor, VISITOR_ROLE, withSettings } from '../../lib/db.ts';
 
 export function testDatabaseUrl(): string {
   const url = process.env.BOXOFFICE_TEST_DATABASE_URL;
@@ -24,6 +24,18 @@ export async function makeUser(pool: pg.Pool, email = `${randomUUID()}@example.t
 /** Runs fn inside a transaction as that user (visitor role + claims), as the API does. */
 export function asUser<T>(pool: pg.Pool, userId: string | null, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   return withSettings(pool, pgSettingsFor({ role: VISITOR_ROLE, userId }, 'dev'), fn);
+}
+
+/** A new user with admin rights (a row in app_private.admins, as `npm run admin -- grant` makes). */
+export async function makeAdmin(pool: pg.Pool, email?: string): Promise<string> {
+  const id = await makeUser(pool, email);
+  await pool.query('insert into app_private.admins (user_id) values ($1)', [id]);
+  return id;
+}
+
+/** Runs fn inside a transaction as that admin (admin role + claims), as the API does for admins. */
+export function asAdmin<T>(pool: pg.Pool, userId: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withSettings(pool, pgSettingsFor({ role: ADMIN_ROLE, userId }, 'dev'), fn);
 }
 
 export interface EventFixture {
