@@ -24,6 +24,8 @@ export interface Config {
   oidcIssuer: string | null;
   /** The audience (client id) those tokens must name. Required with oidcIssuer. */
   oidcAudience: string | null;
+  /** How long a verified identity's user id and admin flag are cached (0: looked up on every request). */
+  authCacheSeconds: number;
   /** Requests per rate-limit window: per client IP, per signed-in user, and for POST /bookings per user (or IP). */
   rateLimit: { windowSeconds: number; perIp: number; perUser: number; bookingsPerUser: number };
   /** Allowed CORS origins; empty: no cross-origin access. ['*'] allows any origin. */
@@ -72,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devJwtSecret: env.DEV_JWT_SECRET || 'boxoffice-development-only-secret-do-not-use-in-production',
     oidcIssuer: env.OIDC_ISSUER ? env.OIDC_ISSUER.replace(/\/$/, '') : null,
     oidcAudience: env.OIDC_AUDIENCE || null,
+    authCacheSeconds: intFrom('AUTH_CACHE_SECONDS', env.AUTH_CACHE_SECONDS, 10, 3600),
     // Generous defaults: a venue's whole crowd can sit behind one NAT address at an on-sale.
     rateLimit: {
       windowSeconds: intFrom('RATE_LIMIT_WINDOW_SECONDS', env.RATE_LIMIT_WINDOW_SECONDS, 60, 86400) || 60,

@@ -31,10 +31,10 @@ export function devIssuer(config: Config): string {
   return `${config.publicUrl}/dev`;
 }
 
-// Users are looked up (and created on first sight) once per identity and profile for a short while,
-// not per request; an admin grant or revoke therefore reaches a signed-in user within USER_CACHE_MS.
+// Users are looked up (and created on first sight) once per identity and profile for a short while
+// (config.authCacheSeconds), not per request; an admin grant or revoke reaches the role within that
+// time, and admin writes re-check app_private.admins themselves, so a revoke stops them at once.
 const USER_CACHE_LIMIT = 10_000;
-const USER_CACHE_MS = 10_000;
 
 /** Why a token was refused: the stable `details.reason` of INVALID_TOKEN (docs/error_codes.md). */
 type TokenProblem = 'malformed' | 'algorithm_not_allowed' | 'unknown_key' | 'bad_signature' | 'expired'
@@ -121,7 +121,7 @@ export async function registerAuth(app: FastifyInstance, config: Config, pool: p
   async function claimsFor(payload: TokenPayload): Promise<Claims> {
     const key = JSON.stringify([payload.iss, payload.sub, payload.email ?? '', payload.name ?? '']);
     let entry = users.get(key);
-    if (!entry || Date.now() - entry.at > USER_CACHE_MS) {
+    if (!entry || Date.now() - entry.at >= config.authCacheSeconds * 1000) {
       const { rows } = await pool.query<{ user_id: string; is_admin: boolean }>(
         'select user_id, is_admin from app_private.sign_in($1, $2, $3, $4)',
         [payload.iss, payload.sub, typeof payload.email === 'string' ? payload.email : null, typeof payload.name === 'string' ? payload.name : null]);

@@ -4,16 +4,8 @@
 -- rule. Each function is executable by boxoffice_admin only and re-checks the admins table, so a
 -- caller that somehow had the role but is not listed is still refused.
 
-create or replace function app_hidden.current_user_is_admin() returns boolean
-  language plpgsql stable security definer
-  set search_path to pg_catalog, public, pg_temp
-as $$
-begin
-  return exists (select 1 from app_private.admins a where a.user_id = app_public.current_user_id());
-end;
-$$;
-comment on function app_hidden.current_user_is_admin() is 'True when the signed-in user is listed in app_private.admins.';
-grant execute on function app_hidden.current_user_is_admin() to boxoffice_visitor;
+-- app_hidden.current_user_is_admin() is defined with the admins table (migration 000002): the
+-- admin write policies use it too.
 
 create or replace function app_hidden.require_admin() returns void
   language plpgsql stable

@@ -1,5 +1,5 @@
 --! Previous: sha1:c16fcd358ee611f730ddc3058211d4fab66c8ba8
---! Hash: sha1:259a4d006f545b0a74e88479d583433fddbacd63
+--! Hash: sha1:4c13a9ddbc09430428e8598e95a4dc9345e6f581
 --! Message: Users, admins and security: admins table, profile, admin write policies, audit log
 
 -- Users, admins and security: admin rights kept in the database, user-editable profile, admin write
@@ -18,6 +18,19 @@ create table if not exists app_private.admins (
 );
 comment on table app_private.admins is 'Users with admin rights. Only the owner (the admin CLI) writes here.';
 alter table app_private.admins enable row level security;
+
+-- Admin write policies check the table as well as the role: a revoke stops admin writes at once,
+-- even while the server still has the user's role cached.
+create or replace function app_hidden.current_user_is_admin() returns boolean
+  language plpgsql stable security definer
+  set search_path to pg_catalog, public, pg_temp
+as $$
+begin
+  return exists (select 1 from app_private.admins a where a.user_id = nullif(current_setting('jwt.claims.user_id', true), '')::uuid);
+end;
+$$;
+comment on function app_hidden.current_user_is_admin() is 'True when the signed-in user is listed in app_private.admins.';
+grant execute on function app_hidden.current_user_is_admin() to boxoffice_visitor;
 
 /*
  * Users: a display name the user may change (name and email follow the identity provider's claims).
@@ -70,31 +83,31 @@ alter table app_public.venues add constraint venues_timezone_known check (app_hi
  * (start time, venue, cancelling, inventory) goes through the functions in db/functions/admin.sql.
  */
 drop policy if exists "Admins can add venues" on app_public.venues;
-create policy "Admins can add venues" on app_public.venues for insert to boxoffice_admin with check (true);
+create policy "Admins can add venues" on app_public.venues for insert to boxoffice_admin with check (app_hidden.current_user_is_admin());
 drop policy if exists "Admins can change venues" on app_public.venues;
-create policy "Admins can change venues" on app_public.venues for update to boxoffice_admin using (true);
+create policy "Admins can change venues" on app_public.venues for update to boxoffice_admin using (app_hidden.current_user_is_admin());
 grant insert (name, address, city, state, postal_code, country, timezone, latitude, longitude),
       update (name, address, city, state, postal_code, country, timezone, latitude, longitude)
   on app_public.venues to boxoffice_admin;
 
 drop policy if exists "Admins can add seats" on app_public.seats;
-create policy "Admins can add seats" on app_public.seats for insert to boxoffice_admin with check (true);
+create policy "Admins can add seats" on app_public.seats for insert to boxoffice_admin with check (app_hidden.current_user_is_admin());
 drop policy if exists "Admins can change seats" on app_public.seats;
-create policy "Admins can change seats" on app_public.seats for update to boxoffice_admin using (true);
+create policy "Admins can change seats" on app_public.seats for update to boxoffice_admin using (app_hidden.current_user_is_admin());
 grant insert (venue_id, section, row_label, seat_number, position),
       update (section, row_label, seat_number, position)
   on app_public.seats to boxoffice_admin;
 
 drop policy if exists "Admins can add performers" on app_public.performers;
-create policy "Admins can add performers" on app_public.performers for insert to boxoffice_admin with check (true);
+create policy "Admins can add performers" on app_public.performers for insert to boxoffice_admin with check (app_hidden.current_user_is_admin());
 drop policy if exists "Admins can change performers" on app_public.performers;
-create policy "Admins can change performers" on app_public.performers for update to boxoffice_admin using (true);
+create policy "Admins can change performers" on app_public.performers for update to boxoffice_admin using (app_hidden.current_user_is_admin());
 grant insert (name, url), update (name, url) on app_public.performers to boxoffice_admin;
 
 drop policy if exists "Admins can add events" on app_public.events;
-create policy "Admins can add events" on app_public.events for insert to boxoffice_admin with check (true);
+create policy "Admins can add events" on app_public.events for insert to boxoffice_admin with check (app_hidden.current_user_is_admin());
 drop policy if exists "Admins can change events" on app_public.events;
-create policy "Admins can change events" on app_public.events for update to boxoffice_admin using (true);
+create policy "Admins can change events" on app_public.events for update to boxoffice_admin using (app_hidden.current_user_is_admin());
 -- Not updatable here: venue_id (change_event_venue), starts_at (reschedule_event), currency (prices
 -- and claims are in it); status 'cancelled' only through cancel_event (a trigger checks).
 grant insert (venue_id, title, description, category, genre, url, image_url, starts_at, status, sale_starts_at,
@@ -104,15 +117,15 @@ grant insert (venue_id, title, description, category, genre, url, image_url, sta
   on app_public.events to boxoffice_admin;
 
 drop policy if exists "Admins can list performers of events" on app_public.event_performers;
-create policy "Admins can list performers of events" on app_public.event_performers for insert to boxoffice_admin with check (true);
+create policy "Admins can list performers of events" on app_public.event_performers for insert to boxoffice_admin with check (app_hidden.current_user_is_admin());
 drop policy if exists "Admins can reorder performers of events" on app_public.event_performers;
-create policy "Admins can reorder performers of events" on app_public.event_performers for update to boxoffice_admin using (true);
+create policy "Admins can reorder performers of events" on app_public.event_performers for update to boxoffice_admin using (app_hidden.current_user_is_admin());
 grant insert (event_id, performer_id, position), update (position) on app_public.event_performers to boxoffice_admin;
 
 drop policy if exists "Admins can add price tiers" on app_public.price_tiers;
-create policy "Admins can add price tiers" on app_public.price_tiers for insert to boxoffice_admin with check (true);
+create policy "Admins can add price tiers" on app_public.price_tiers for insert to boxoffice_admin with check (app_hidden.current_user_is_admin());
 drop policy if exists "Admins can change price tiers" on app_public.price_tiers;
-create policy "Admins can change price tiers" on app_public.price_tiers for update to boxoffice_admin using (true);
+create policy "Admins can change price tiers" on app_public.price_tiers for update to boxoffice_admin using (app_hidden.current_user_is_admin());
 grant insert (event_id, name, amount, currency), update (name, amount) on app_public.price_tiers to boxoffice_admin;
 
 drop policy if exists "Admins can see every payment" on app_public.payments;
