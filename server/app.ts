@@ -4,7 +4,7 @@ import type { Config } from '../lib/config.ts';
 import { devLoginEnabled } from '../lib/config.ts';
 import { authenticatorUrl, createPool } from '../lib/db.ts';
 import { registerAuth } from './auth.ts';
-import { registerGateway } from './gateway.ts';
+import { registerGateway, registerUserLimits } from './gateway.ts';
 import { makeContext } from './context.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { mountGraphql } from './postgraphile.ts';
@@ -26,8 +26,9 @@ export async function buildApp(config: Config, ownerUrl: string): Promise<Fastif
   app.setNotFoundHandler(notFoundHandler);
 
   const ctx = makeContext(config, pool);
-  await registerAuth(app, config, pool);
   await registerGateway(app, config);
+  await registerAuth(app, config, pool);
+  registerUserLimits(app, config);
   await app.register(async (scope) => {
     // REST bodies are JSON only; a text body is refused (415) rather than parsed as a string.
     scope.removeContentTypeParser('text/plain');

@@ -50,6 +50,14 @@ t.test('per user and per IP limits', async (t) => {
   t.ok(Number(ip.headers.get('retry-after')) >= 1);
 });
 
+t.test('the IP limit comes before authentication: a flood of bad tokens is limited too', async (t) => {
+  const server = await startTestServer({ RATE_LIMIT_PER_IP: '3' });
+  t.teardown(() => server.close());
+  const statuses = [];
+  for (let i = 0; i < 4; i++) statuses.push((await server.request('GET', '/me', { token: `forged.${i}.token` })).status);
+  t.same(statuses, [401, 401, 401, 429]);
+});
+
 t.test('security headers and CORS', async (t) => {
   const server = await startTestServer({ CORS_ORIGINS: 'https://shop.example' });
   t.teardown(() => server.close());
