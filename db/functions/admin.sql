@@ -270,7 +270,7 @@ create or replace function app_public.cancel_event(event_id uuid)
   set search_path to pg_catalog, public, pg_temp
 as $$
 declare
-  v_now timestamptz := now();
+  v_now timestamptz;
   v_event app_public.events;
   v_held uuid[];
 begin
@@ -280,6 +280,9 @@ begin
   if v_event.status = 'cancelled' then
     return v_event;
   end if;
+  -- The cut is read once, after that wait: now() (this transaction's start) can be earlier than the
+  -- start of a hold we waited for, and a claim cannot end before it began.
+  v_now := clock_timestamp();
   update app_public.events e set status = 'cancelled', updated_at = v_now where e.id = v_event.id returning * into v_event;
 
   -- Lock the event's live bookings: a payment confirming one right now either finishes first (and

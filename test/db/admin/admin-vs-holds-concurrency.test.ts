@@ -50,7 +50,8 @@ t.test(`cancel_event racing ${BUYERS} holds: no live hold survives on the cancel
   const held = await pool.query(`select count(*)::int as n from app_public.bookings where event_id = $1 and status = 'held'`, [event.eventId]);
   t.equal(held.rows[0].n, 0, 'and no booking still says held');
   t.equal(results[0], 'held', 'the hold the cancel waited for counts');
-  t.ok(results.filter((r) => r === 'BXNOS').length > 0, 'and holds that came after the cancel were refused');
+  // How many later holds got in first varies: a share lock is granted past a waiting update lock
+  // while another share lock holds the row. Either way none survives, as asserted above.
   t.comment(`${results.filter((r) => r === 'held').length} of ${BUYERS} holds got in before the cancel`);
 });
 
