@@ -57,8 +57,8 @@ t.test(`cancel_event racing ${BUYERS} holds: no live hold survives on the cancel
 
 t.test(`remove_unsold_inventory racing ${BUYERS} holds: a ticket that was held is never removed`, async (t) => {
   const event = await makeEvent(pool, { tickets: BUYERS });
-  // The first (open) hold takes the ticket with the highest id: removal locks in id order, so it
-  // holds every other ticket's lock while it waits, and the later buyers queue behind it.
+  // The first (open) hold takes the ticket with the highest id: once the removal has the event, it
+  // locks tickets in id order, so it holds every other ticket's lock while it waits for that one.
   const { results, adminResult: removed } = await race(event.eventId, [...event.ticketIds].sort().reverse(),
     'select app_public.remove_unsold_inventory($1) as n', 'remove_unsold_inventory');
   t.same([...new Set(results)].filter((r) => r !== 'held' && r !== 'BXTNF'), [], 'each hold either got its ticket or found it gone (TICKETS_NOT_FOUND)');
@@ -69,6 +69,7 @@ t.test(`remove_unsold_inventory racing ${BUYERS} holds: a ticket that was held i
   t.equal(rows[0].holds, succeeded, 'every successful hold is there');
   t.equal(rows[0].tickets, succeeded, 'exactly the held tickets remain');
   t.equal(removed + succeeded, BUYERS, 'every other ticket was removed');
-  t.ok(removed > 0 && results.includes('BXTNF'), 'buyers who waited for the removal found their ticket gone');
+  // Whether the later buyers got in first or found their tickets gone varies (the removal first waits
+  // for the event lock that holds share); both happen across runs, and both keep the rule above.
   t.comment(`${succeeded} holds, ${removed} removed`);
 });
