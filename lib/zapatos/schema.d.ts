@@ -28,7 +28,7 @@ declare module 'zapatos/schema' {
       export type Table = 'app_public.audit_log';
       export interface Selectable {
         actor_role: string;
-        actor_user_id: string | null;
+        actor_user_id: string;
         after: db.JSONValue | null;
         at: Date;
         before: db.JSONValue | null;
@@ -39,7 +39,7 @@ declare module 'zapatos/schema' {
       }
       export interface JSONSelectable {
         actor_role: string;
-        actor_user_id: string | null;
+        actor_user_id: string;
         after: db.JSONValue | null;
         at: db.TimestampTzString;
         before: db.JSONValue | null;
@@ -61,7 +61,7 @@ declare module 'zapatos/schema' {
       }
       export interface Insertable {
         actor_role: string | db.Parameter<string> | db.SQLFragment;
-        actor_user_id?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
+        actor_user_id: string | db.Parameter<string> | db.SQLFragment;
         after?: db.JSONValue | db.Parameter<db.JSONValue> | null | db.DefaultType | db.SQLFragment;
         at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment;
         before?: db.JSONValue | db.Parameter<db.JSONValue> | null | db.DefaultType | db.SQLFragment;
@@ -71,7 +71,7 @@ declare module 'zapatos/schema' {
       }
       export interface Updatable {
         actor_role?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
-        actor_user_id?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
+        actor_user_id?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
         after?: db.JSONValue | db.Parameter<db.JSONValue> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, db.JSONValue | db.Parameter<db.JSONValue> | null | db.DefaultType | db.SQLFragment>;
         at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment>;
         before?: db.JSONValue | db.Parameter<db.JSONValue> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, db.JSONValue | db.Parameter<db.JSONValue> | null | db.DefaultType | db.SQLFragment>;

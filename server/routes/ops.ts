@@ -18,6 +18,6 @@ export async function opsRoutes(app: FastifyInstance, ctx: ServerContext) {
   });
 
   // The API reference and the error codes, as written in docs/ (plain text; no build step).
-  const docs = ['api.md', 'error_codes.md'].map((f) => fs.readFileSync(path.join(projectRoot, 'docs', f), 'utf8')).join('\n\n');
+  const docs = ['api.md', 'error_codes.md', 'security.md'].map((f) => fs.readFileSync(path.join(projectRoot, 'docs', f), 'utf8')).join('\n\n');
   app.get('/docs', async (_request, reply) => reply.type('text/markdown; charset=utf-8').send(docs));
 }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { ADMIN_ROLE, pgSettingsFor, VISITOR_ROLE } from '../../lib/db.ts';
-import { makeAdmin, makeEvent, makeUser, ownerPool } from '../helpers/db.ts';
+import { asAdmin, makeAdmin, makeEvent, makeUser, ownerPool } from '../helpers/db.ts';
 import { confirmedAs, holdAs } from '../helpers/bookings.ts';
 
 const pool = ownerPool(4);
@@ -20,6 +20,8 @@ await pool.query('insert into app_public.event_performers (event_id, performer_i
 const annBooking = await confirmedAs(pool, ann, pub.eventId, [pub.ticketIds[0]]);
 const bobBooking = await holdAs(pool, bob, pub.eventId, [pub.ticketIds[1]]);
 const events = [pub.eventId, draft.eventId];
+// An admin change to each event, so that the audit log has rows of this file's events.
+await asAdmin(pool, admin, (c) => c.query(`update app_public.events set description = 'matrix' where id = any ($1)`, [events]));
 const venues = [pub.venueId, draft.venueId];
 
 type Role = 'anonymous' | 'user' | 'another user' | 'admin';
@@ -116,7 +118,7 @@ const TABLES: Record<string, { visible: string; insert: string; update: string; 
     delete: `delete from app_public.payments where booking_id = '${annBooking}'`,
   },
   audit_log: {
-    visible: `select count(*) as n from app_public.audit_log where table_name = 'events' and operation = 'insert' and row_key = any ('{${events}}'::text[])`,
+    visible: `select count(*) as n from app_public.audit_log where table_name = 'events' and operation = 'update' and row_key = any ('{${events}}'::text[])`,
     insert: `insert into app_public.audit_log (actor_role, table_name, operation, row_key) values ('x', 'events', 'insert', 'x')`,
     update: `update app_public.audit_log set after = null where row_key = any ('{${events}}'::text[])`,
     delete: `delete from app_public.audit_log where row_key = any ('{${events}}'::text[])`,

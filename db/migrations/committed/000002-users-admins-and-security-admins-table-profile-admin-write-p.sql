@@ -1,5 +1,5 @@
 --! Previous: sha1:c16fcd358ee611f730ddc3058211d4fab66c8ba8
---! Hash: sha1:4c13a9ddbc09430428e8598e95a4dc9345e6f581
+--! Hash: sha1:b61f04bb85829367f669bebce5fce334f37a4649
 --! Message: Users, admins and security: admins table, profile, admin write policies, audit log
 
 -- Users, admins and security: admin rights kept in the database, user-editable profile, admin write
@@ -139,7 +139,7 @@ create policy "Admins can see every payment" on app_public.payments for select t
 create table if not exists app_public.audit_log (
   id bigint generated always as identity primary key,
   at timestamptz not null default now(),
-  actor_user_id uuid,
+  actor_user_id uuid not null,
   actor_role text not null,
   table_name text not null,
   operation text not null check (operation in ('insert', 'update', 'delete')),
@@ -149,7 +149,7 @@ create table if not exists app_public.audit_log (
 );
 create index if not exists audit_log_table_row_idx on app_public.audit_log (table_name, row_key, id);
 comment on table app_public.audit_log is 'Every change to venues, seats, performers, events, their performers, price tiers and tickets: who, when, before and after. Append-only.';
-comment on column app_public.audit_log.actor_user_id is 'The signed-in user who made the change; null for the owner (importer, migrations, CLI).';
+comment on column app_public.audit_log.actor_user_id is 'The signed-in user who made the change (changes by the owner itself, such as imports, are not logged).';
 comment on column app_public.audit_log.actor_role is 'The database role the change ran as (boxoffice_admin, or the owner''s name).';
 comment on column app_public.audit_log.row_key is 'The changed row''s id (event_id/performer_id for event performers).';
 alter table app_public.audit_log enable row level security;
