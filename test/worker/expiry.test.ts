@@ -22,8 +22,14 @@ const silent = new Logger(() => () => {});
 async function runSweep(): Promise<{ jobLeft: boolean }> {
   const { rows } = await pool.query<{ id: string }>(`select (graphile_worker.add_job('bookings__expire')).id`);
   await runOnce({ connectionString: testDatabaseUrl(), taskList, logger: silent });
-  const left = await pool.query('select 1 from graphile_worker.jobs where id = $1', [rows[0].id]);
-  return { jobLeft: (left.rowCount ?? 0) > 0 };
+  // runOnce can return while the job it locked is still finishing: wait (bounded) for it to complete.
+  for (let i = 0; i < 100; i++) {
+    const left = await pool.query('select last_error from graphile_worker.jobs where id = $1', [rows[0].id]);
+    if (!left.rowCount) return { jobLeft: false };
+    if (left.rows[0].last_error !== null) return { jobLeft: true }; // it failed
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { jobLeft: true };
 }
 
 async function hold(token: string, eventId: string, ticketIds: string[]) {
