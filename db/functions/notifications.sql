@@ -132,3 +132,17 @@ begin
 end;
 $$;
 grant execute on function app_private.check_in(uuid, uuid) to boxoffice_authenticator;
+
+-- The dev mailer's outbox view (GET /dev/mail, development only): what it would have sent.
+create or replace function app_private.dev_mail(max_rows int default 50)
+  returns table (id uuid, booking_id uuid, kind text, recipient citext, subject text, text_body text, sent_at timestamptz)
+  language sql stable security definer
+  set search_path to pg_catalog, public, pg_temp
+as $$
+  select m.id, m.booking_id, m.kind, m.recipient, m.subject, m.text_body, m.sent_at
+    from app_private.emails m
+   where m.provider = 'dev' and m.sent_at is not null
+   order by m.sent_at desc, m.id
+   limit max_rows;
+$$;
+grant execute on function app_private.dev_mail(int) to boxoffice_authenticator;

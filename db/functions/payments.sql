@@ -124,11 +124,11 @@ grant execute on function app_private.set_payment_refs(uuid, text, text, text) t
 -- Everything the server and worker need to talk to the provider about one payment.
 create or replace function app_private.payment_info(payment_id uuid)
   returns table (id uuid, booking_id uuid, provider text, status text, amount int, currency char(3), expires_at timestamptz,
-                 provider_ref text, checkout_url text, provider_payment_ref text, event_title text, buyer_email citext)
+                 created_at timestamptz, provider_ref text, checkout_url text, provider_payment_ref text, event_title text, buyer_email citext)
   language sql stable security definer
   set search_path to pg_catalog, public, pg_temp
 as $$
-  select p.id, p.booking_id, p.provider, p.status, p.amount, p.currency, p.expires_at,
+  select p.id, p.booking_id, p.provider, p.status, p.amount, p.currency, p.expires_at, p.created_at,
          s.provider_ref, s.checkout_url, s.provider_payment_ref, e.title, u.email
     from app_public.payments p
     join app_public.bookings b on b.id = p.booking_id

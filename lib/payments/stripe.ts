@@ -32,7 +32,7 @@ export function stripeClient(config: Config): Stripe {
 function stateOf(session: Stripe.Checkout.Session): SessionState {
   const intent = session.payment_intent;
   return {
-    status: session.status === 'complete' || session.status === 'expired' ? session.status : 'open',
+    status: session.status === 'complete' ? 'complete' : session.status === 'expired' ? 'expired' : 'open',
     paid: session.payment_status === 'paid' || session.payment_status === 'no_payment_required',
     paymentRef: typeof intent === 'string' ? intent : intent?.id ?? null,
   };
