@@ -186,6 +186,7 @@ create or replace function app_hidden.queue_refund(payment_id uuid, amount int, 
   language plpgsql volatile
   set search_path to pg_catalog, public, pg_temp
 as $$
+#variable_conflict use_column
 declare
   v_id uuid;
 begin
@@ -243,6 +244,7 @@ create or replace function app_private.record_refund_result(refund_id uuid, stat
   language plpgsql volatile security definer
   set search_path to pg_catalog, public, pg_temp
 as $$
+#variable_conflict use_column
 declare
   v_now timestamptz := now();
   v_refund app_public.refunds;
