@@ -15,15 +15,20 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const uuidOrNull = (value: unknown) => (typeof value === 'string' && UUID.test(value) ? value : null);
 
-/** Applies one event; stale ones (a failure after success, a repeat) change nothing. */
-export async function applyPaymentEvent(db: Queryable, event: PaymentEvent): Promise<void> {
+/**
+ * Applies one event; stale ones (a failure after success, a repeat) change nothing. For a payment
+ * that succeeded, returns where its booking ended up (confirmed, or expired/cancelled with a refund).
+ */
+export async function applyPaymentEvent(db: Queryable, event: PaymentEvent): Promise<{ status: string; endedReason: string | null } | void> {
   switch (event.kind) {
-    case 'payment_succeeded':
+    case 'payment_succeeded': {
       if (event.paymentRef) {
         await db.query('select app_private.set_payment_refs($1, provider_payment_ref => $2)', [event.paymentId, event.paymentRef]);
       }
-      await db.query('select app_private.record_payment_succeeded($1)', [event.paymentId]);
-      return;
+      const { rows } = await db.query<{ status: string; endedReason: string | null }>(
+        'select b.status, b.ended_reason as "endedReason" from app_private.record_payment_succeeded($1) b', [event.paymentId]);
+      return rows[0];
+    }
     case 'payment_failed':
     case 'payment_expired':
       await db.query('select app_private.record_payment_ended($1, $2)', [event.paymentId, event.kind === 'payment_failed' ? 'failed' : 'expired']);

@@ -47,14 +47,10 @@ export async function devRoutes(app: FastifyInstance, ctx: ServerContext) {
 
   app.post<{ Params: { paymentId: string } }>('/dev/checkout/:paymentId/pay', { schema: { params: paymentParams } }, async (request, reply) => {
     // The same internal event a Stripe webhook produces (lib/payments/events.ts).
-    const booking = await withSettings(ctx.pool, {}, async (client) => {
-      await applyPaymentEvent(client, { kind: 'payment_succeeded', paymentId: request.params.paymentId });
-      return (await client.query<{ status: string; ended_reason: string | null }>(
-        'select b.status, b.ended_reason from app_public.bookings b join app_public.payments p on p.booking_id = b.id where p.id = $1',
-        [request.params.paymentId])).rows[0];
-    });
+    const booking = (await withSettings(ctx.pool, {}, (client) =>
+      applyPaymentEvent(client, { kind: 'payment_succeeded', paymentId: request.params.paymentId })))!;
     const message = booking.status === 'confirmed' ? 'Paid. Your booking is confirmed.' : `Paid, but the booking is ${booking.status}.`;
-    if ((request.headers.accept ?? '').includes('application/json')) return { bookingStatus: booking.status, endedReason: booking.ended_reason };
+    if ((request.headers.accept ?? '').includes('application/json')) return { bookingStatus: booking.status, endedReason: booking.endedReason };
     return reply.type('text/html; charset=utf-8').send(`<!doctype html><meta charset="utf-8"><title>Boxoffice dev checkout</title><p>${escapeHtml(message)}</p>`);
   });
 
