@@ -49,7 +49,7 @@ export async function devRoutes(app: FastifyInstance, ctx: ServerContext) {
     // The same internal event a Stripe webhook produces (lib/payments/events.ts).
     const booking = (await withSettings(ctx.pool, {}, (client) =>
       applyPaymentEvent(client, { kind: 'payment_succeeded', paymentId: request.params.paymentId })))!;
-    const message = booking.status === 'confirmed' ? 'Paid. Your booking is confirmed.' : `Paid, but the booking is ${booking.status}.`;
+    const message = booking.status === 'confirmed' ? 'Paid. Your booking is confirmed.' : `Paid, but the booking is ${booking.status}; the payment will be refunded in full.`;
     if ((request.headers.accept ?? '').includes('application/json')) return { bookingStatus: booking.status, endedReason: booking.endedReason };
     return reply.type('text/html; charset=utf-8').send(`<!doctype html><meta charset="utf-8"><title>Boxoffice dev checkout</title><p>${escapeHtml(message)}</p>`);
   });
