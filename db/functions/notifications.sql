@@ -146,3 +146,40 @@ as $$
    limit max_rows;
 $$;
 grant execute on function app_private.dev_mail(int) to boxoffice_authenticator;
+
+/*
+ * An event was rescheduled or cancelled (admins change the event; this is what they call after):
+ * every confirmed booking's buyer is owed a mail, once per change (variant: the new start time for a
+ * reschedule). A cancellation also refunds what each paid payment has not had refunded yet. Returns
+ * how many bookings were notified.
+ */
+create or replace function app_private.notify_event_holders(event_id uuid, kind text) returns int
+  language plpgsql volatile
+  set search_path to pg_catalog, public, pg_temp
+as $$
+declare
+  v_event app_public.events;
+  v_count int := 0;
+  v_booking record;
+begin
+  if kind not in ('event_rescheduled', 'event_cancelled') then
+    raise exception 'notify_event_holders: kind must be event_rescheduled or event_cancelled, not %', kind using errcode = '22023';
+  end if;
+  select e.* into v_event from app_public.events e where e.id = notify_event_holders.event_id;
+  for v_booking in
+    select b.id from app_public.bookings b where b.event_id = notify_event_holders.event_id and b.status = 'confirmed' order by b.id
+  loop
+    perform app_hidden.queue_email(v_booking.id, kind,
+      case when kind = 'event_rescheduled' then to_char(v_event.starts_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') else '' end);
+    if kind = 'event_cancelled' then
+      perform app_hidden.queue_refund(p.id, p.amount - coalesce((select sum(r.amount) from app_public.refunds r
+                                                                   where r.payment_id = p.id and r.status <> 'failed'), 0)::int,
+                                      'event_cancelled')
+         from app_public.payments p where p.booking_id = v_booking.id and p.status = 'paid';
+    end if;
+    v_count := v_count + 1;
+  end loop;
+  return v_count;
+end;
+$$;
+comment on function app_private.notify_event_holders(uuid, text) is 'Queues the rescheduled or cancelled mail for every confirmed booking of the event (and, on cancel, their refunds); returns how many.';

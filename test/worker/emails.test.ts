@@ -76,3 +76,30 @@ t.test('the dev mailer keeps mail for GET /dev/mail', async (t) => {
   t.equal(mine.bookingId, bookingId);
   t.match(mine.text, /BX1\./, 'with the ticket codes');
 });
+
+t.test('event rescheduled or cancelled: one mail per confirmed booking and change; cancel refunds once', async (t) => {
+  const event = await makeEvent(pool, { tickets: 3 });
+  const [ann, bob, cat] = await loginMany(server, 3);
+  const paid: string[] = [];
+  for (const [token, ticket] of [[ann, event.ticketIds[0]], [bob, event.ticketIds[1]]] as const) {
+    const c = await stack.holdAndCheckout(token, event.eventId, [ticket]);
+    await stack.deliver('checkout.session.completed', stripe.pay(c.sessionId));
+    paid.push(c.bookingId);
+  }
+  const held = await stack.holdAndCheckout(cat, event.eventId, [event.ticketIds[2]]);
+  const mails = async (kind: string) => (await pool.query(
+    `select booking_id, variant from app_private.emails where kind = $1 and booking_id = any($2) order by 1, 2`, [kind, [...paid, held.bookingId]])).rows;
+
+  t.equal((await pool.query(`select app_private.notify_event_holders($1, 'event_rescheduled') as n`, [event.eventId])).rows[0].n, 2);
+  await pool.query(`select app_private.notify_event_holders($1, 'event_rescheduled')`, [event.eventId]);
+  t.equal((await mails('event_rescheduled')).length, 2, 'the same change notifies once');
+  await pool.query(`update app_public.events set starts_at = starts_at + interval '1 day' where id = $1`, [event.eventId]);
+  await pool.query(`select app_private.notify_event_holders($1, 'event_rescheduled')`, [event.eventId]);
+  t.equal((await mails('event_rescheduled')).length, 4, 'a second change notifies again');
+
+  await pool.query(`select app_private.notify_event_holders($1, 'event_cancelled')`, [event.eventId]);
+  await pool.query(`select app_private.notify_event_holders($1, 'event_cancelled')`, [event.eventId]);
+  t.equal((await mails('event_cancelled')).length, 2, 'holders of confirmed bookings only, once');
+  const refunds = await pool.query(`select booking_id, amount, reason from app_public.refunds where booking_id = any($1)`, [paid]);
+  t.same(refunds.rows.map((r) => [r.amount, r.reason]), [[5000, 'event_cancelled'], [5000, 'event_cancelled']], 'one full refund per paid booking');
+});

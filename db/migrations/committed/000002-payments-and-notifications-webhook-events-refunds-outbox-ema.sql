@@ -1,5 +1,5 @@
 --! Previous: sha1:c16fcd358ee611f730ddc3058211d4fab66c8ba8
---! Hash: sha1:5c4d01ed14b2082cbf8c2ceac693181e443559ac
+--! Hash: sha1:32e1da59f51e19b92e675251c4b2f8f56bf92edf
 --! Message: Payments and notifications: webhook events, refunds, outbox, emails, check-in
 
 -- Payments and notifications: provider references, webhook log, refunds, outbox, emails, check-in.
@@ -37,7 +37,7 @@ create table app_public.refunds (
   amount int not null check (amount > 0),
   currency char(3) not null,
   reason text not null check (reason in ('tickets_taken', 'limit_reached', 'sale_closed', 'booking_cancelled',
-                                         'duplicate_payment', 'requested')),
+                                         'duplicate_payment', 'event_cancelled', 'requested')),
   status text not null default 'pending' check (status in ('pending', 'succeeded', 'failed')),
   created_at timestamptz not null default now(),
   succeeded_at timestamptz,
@@ -48,7 +48,7 @@ create index on app_public.refunds (booking_id);
 -- A payment that could not buy its tickets is refunded automatically once, whatever calls repeat.
 create unique index refunds_one_automatic_per_payment on app_public.refunds (payment_id) where reason <> 'requested';
 comment on table app_public.refunds is 'Money paid back on a payment (full or partial), in minor units of currency.';
-comment on column app_public.refunds.reason is 'Why: a late payment lost its tickets (tickets_taken, limit_reached, sale_closed), a payment for a released booking (booking_cancelled), a second payment (duplicate_payment), or an operator''s refund (requested).';
+comment on column app_public.refunds.reason is 'Why: a late payment lost its tickets (tickets_taken, limit_reached, sale_closed), a payment for a released booking (booking_cancelled), a second payment (duplicate_payment), the event was cancelled (event_cancelled), or an operator''s refund (requested).';
 
 create table app_private.refund_secrets (
   refund_id uuid primary key references app_public.refunds on delete cascade,
