@@ -20,5 +20,8 @@ export function devGateway(config: Pick<Config, 'publicUrl'>): PaymentGateway {
     async refund(request) {
       return { ref: `dev_re_${request.refundId}`, status: 'succeeded' };
     },
+    async getRefund(ref) {
+      return { ref, status: 'succeeded' };
+    },
   };
 }

@@ -53,6 +53,8 @@ export interface PaymentGateway {
   expireSession(ref: string): Promise<SessionState>;
   /** Idempotent per refundId: retries never pay out twice. */
   refund(request: RefundRequest): Promise<RefundResult>;
+  /** A refund's state now (for one the provider left pending). */
+  getRefund(ref: string): Promise<RefundResult>;
 }
 
 /** The provider failed or did not answer; the caller may try again (same idempotency key). */

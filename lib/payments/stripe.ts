@@ -106,6 +106,10 @@ export function stripeGateway(config: Config): StripeGateway {
       }, { idempotencyKey: `refund:${request.refundId}` }));
       return { ref: refund.id, status: refundStatus(refund.status) };
     },
+    async getRefund(ref) {
+      const refund = await call('refund lookup', () => stripe.refunds.retrieve(ref));
+      return { ref: refund.id, status: refundStatus(refund.status) };
+    },
     parseWebhook(rawBody, signature) {
       if (!webhookSecret) throw new Error('STRIPE_WEBHOOK_SECRET is not set');
       if (!signature) throw new Error('no Stripe-Signature header');

@@ -15,6 +15,8 @@ export interface FakeStripe {
   refunds: Map<string, Record<string, any>>;
   /** 'ok', or fail every request with a 500, or never answer (the SDK's timeout fires). */
   mode: 'ok' | 'error' | 'hang';
+  /** Status of new refunds ('pending' models a bank that takes its time). */
+  refundStatus: 'succeeded' | 'pending';
   /** The buyer pays on Stripe's page: the session completes with a PaymentIntent. */
   pay(sessionId: string): Record<string, any>;
   close(): Promise<void>;
@@ -61,12 +63,16 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     if (method === 'POST' && path === '/v1/refunds') {
       const rid = id('re');
       const refund = stripeShape('refund', {
-        id: rid, object: 'refund', amount: Number(p.amount), payment_intent: p.payment_intent, status: 'succeeded',
+        id: rid, object: 'refund', amount: Number(p.amount), payment_intent: p.payment_intent, status: fake.refundStatus,
         currency: [...sessions.values()].find((s) => s.payment_intent === p.payment_intent)?.currency ?? 'eur',
         metadata: { refund_id: p['metadata[refund_id]'] }, charge: null,
       });
       refunds.set(rid, refund);
       return [200, refund];
+    }
+    if ((m = /^\/v1\/refunds\/([^/]+)$/.exec(path)) && method === 'GET') {
+      const refund = refunds.get(m[1]);
+      return refund ? [200, refund] : [404, { error: { type: 'invalid_request_error', message: `No such refund: '${m[1]}'` } }];
     }
     return [404, { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${path})` } }];
   }
@@ -78,6 +84,7 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     sessions,
     refunds,
     mode: 'ok',
+    refundStatus: 'succeeded',
     pay(sessionId) {
       const session = sessions.get(sessionId);
       if (!session) throw new Error(`no session ${sessionId}`);

@@ -120,3 +120,19 @@ t.test('partial refunds are recorded with their amounts and never exceed the pay
   t.equal((await paymentState(pool, bookingId)).status, 'refunded', 'refunded in full (10 + 20 + 30 of 60): no longer valid');
   await t.rejects(pool.query('select app_private.request_refund($1, 1)', [paymentId]), { code: 'BXRFD' }, 'and nothing more can be refunded');
 });
+
+t.test('a refund Stripe leaves pending is looked up again (not made again) until it settles', async (t) => {
+  const event = await makeEvent(pool, { tickets: 1 });
+  const [ann] = await loginMany(server, 1);
+  const { bookingId, sessionId, paymentId } = await stack.holdAndCheckout(ann, event.eventId, event.ticketIds);
+  await stack.deliver('checkout.session.completed', stripe.pay(sessionId));
+  const refundId = (await pool.query<{ id: string }>('select app_private.request_refund($1, 2500) as id', [paymentId])).rows[0].id;
+  stripe.refundStatus = 'pending';
+  await t.rejects(issueRefund(withClient, deps, refundId), /still pending/, 'the job fails so that it runs again later');
+  stripe.refundStatus = 'succeeded';
+  await t.rejects(issueRefund(withClient, deps, refundId), /still pending/, 'looked up again: still pending at Stripe');
+  stripeRefundsFor(refundId)[0].status = 'succeeded';
+  t.equal(await issueRefund(withClient, deps, refundId), 'succeeded', 'settled once Stripe says so');
+  t.equal(stripeRefundsFor(refundId).length, 1, 'one refund at Stripe all along');
+  t.same((await paymentState(pool, bookingId)).refunds, [{ amount: 2500, reason: 'requested', status: 'succeeded' }]);
+});

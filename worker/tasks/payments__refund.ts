@@ -15,22 +15,29 @@ interface RefundRow {
   payment_id: string;
   session_ref: string | null;
   payment_ref: string | null;
+  refund_ref: string | null;
 }
 
 export async function issueRefund(withClient: WithClient, deps: WorkerDeps, refundId: string): Promise<string> {
   const refund = await withClient(async (client) => (await client.query<RefundRow>(
-    `select r.status, r.amount, r.currency, p.provider, p.id as payment_id, s.provider_ref as session_ref, s.provider_payment_ref as payment_ref
+    `select r.status, r.amount, r.currency, p.provider, p.id as payment_id, s.provider_ref as session_ref, s.provider_payment_ref as payment_ref,
+            rs.provider_ref as refund_ref
        from app_public.refunds r
        join app_public.payments p on p.id = r.payment_id
        left join app_private.payment_secrets s on s.payment_id = p.id
+       left join app_private.refund_secrets rs on rs.refund_id = r.id
       where r.id = $1`, [refundId])).rows[0]);
   if (!refund || refund.status !== 'pending') return refund?.status ?? 'missing';
-  const result = await gatewayFor(deps.gateways, refund.provider).refund({
-    refundId, paymentRef: refund.payment_ref, sessionRef: refund.session_ref, amount: refund.amount, currency: refund.currency,
-  });
-  // A refund still pending at the provider is finished by its refund.updated webhook.
+  const gateway = gatewayFor(deps.gateways, refund.provider);
+  // Made already and left pending: look it up (a repeated create would replay the first answer).
+  const result = refund.refund_ref
+    ? await gateway.getRefund(refund.refund_ref)
+    : await gateway.refund({ refundId, paymentRef: refund.payment_ref, sessionRef: refund.session_ref, amount: refund.amount, currency: refund.currency });
   await inTransaction(withClient, (client) =>
     applyPaymentEvent(client, { kind: 'refund_updated', refundId, status: result.status, refundRef: result.ref }));
+  // Still pending at the provider: its refund.updated webhook will settle it; in case that is lost,
+  // fail so that graphile-worker looks again later (with backoff).
+  if (result.status === 'pending') throw new Error(`refund ${refundId} is still pending at ${refund.provider}`);
   return result.status;
 }
 
