@@ -38,6 +38,28 @@ export interface Config {
   logLevel: string;
   /** Connections of the API server's pool (REST and GraphQL share it). */
   dbPoolSize: number;
+  stripe: {
+    secretKey: string | null;
+    webhookSecret: string | null;
+    /** Where the SDK sends requests: Stripe itself unless a self-hosted mock (or a test fake) is named. */
+    host: string | null;
+    port: number | null;
+    protocol: 'http' | 'https' | null;
+    /** Per-request timeout; a provider that does not answer in time counts as down. */
+    timeoutMs: number;
+  };
+  postmark: {
+    /** Null: the dev mailer stores mail in the database (listed at /dev/mail). */
+    serverToken: string | null;
+    /** host[:port] of the Postmark API, for a mock; null is Postmark itself. */
+    apiHost: string | null;
+    useHttps: boolean;
+  };
+  mailFrom: string;
+  /** HMAC key of e-ticket codes (check-in verifies them offline). */
+  ticketSigningSecret: string;
+  /** Bearer key of door scanners for POST /checkin; null: check-in is switched off. */
+  checkinApiKey: string | null;
 }
 
 function intFrom(name: string, value: string | undefined, fallback: number, max = 65535): number {
@@ -54,6 +76,12 @@ function boolFrom(name: string, value: string | undefined, fallback: boolean): b
   throw new Error(`${name} must be true or false, got ${JSON.stringify(value)}`);
 }
 
+function requiredInProduction(production: boolean, name: string, value: string | undefined, devDefault: string): string {
+  if (value) return value;
+  if (production) throw new Error(`${name} is required in production`);
+  return devDefault;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nodeEnv = env.NODE_ENV || 'development';
   const port = intFrom('PORT', env.PORT, 3000);
@@ -62,6 +90,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (production && !env.AUTHENTICATOR_PASSWORD) throw new Error('AUTHENTICATOR_PASSWORD is required in production');
   if (env.OIDC_ISSUER && !env.OIDC_AUDIENCE) throw new Error('OIDC_AUDIENCE is required with OIDC_ISSUER');
   const million = 1_000_000;
+  // Stripe without a webhook secret would accept forged events or none at all.
+  if (env.STRIPE_SECRET_KEY && !env.STRIPE_WEBHOOK_SECRET) throw new Error('STRIPE_WEBHOOK_SECRET is required with STRIPE_SECRET_KEY');
   return {
     nodeEnv,
     host,
@@ -90,6 +120,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Request lines belong in production logs; a developer's terminal shows warnings and errors only.
     logLevel: env.LOG_LEVEL || (production ? 'info' : 'warn'),
     dbPoolSize: intFrom('DB_POOL_SIZE', env.DB_POOL_SIZE, 20),
+    stripe: {
+      secretKey: env.STRIPE_SECRET_KEY || null,
+      webhookSecret: env.STRIPE_WEBHOOK_SECRET || null,
+      host: env.STRIPE_API_HOST || null,
+      port: env.STRIPE_API_PORT ? intFrom('STRIPE_API_PORT', env.STRIPE_API_PORT, 443) : null,
+      protocol: env.STRIPE_API_PROTOCOL === 'http' || env.STRIPE_API_PROTOCOL === 'https' ? env.STRIPE_API_PROTOCOL : null,
+      timeoutMs: intFrom('STRIPE_TIMEOUT_MS', env.STRIPE_TIMEOUT_MS, 20000),
+    },
+    postmark: {
+      serverToken: env.POSTMARK_SERVER_TOKEN || null,
+      apiHost: env.POSTMARK_API_HOST || null,
+      useHttps: env.POSTMARK_API_PROTOCOL !== 'http',
+    },
+    mailFrom: env.MAIL_FROM || 'Boxoffice <tickets@boxoffice.invalid>',
+    ticketSigningSecret: requiredInProduction(production, 'TICKET_SIGNING_SECRET', env.TICKET_SIGNING_SECRET,
+      'boxoffice-development-ticket-secret-do-not-use-in-production'),
+    checkinApiKey: env.CHECKIN_API_KEY || (production ? null : 'boxoffice-dev-checkin-key'),
   };
 }
 

@@ -54,6 +54,41 @@ export function fromMinorUnits(minor: number, currency: string): string {
   return minor < 0 ? `-${text}` : text;
 }
 
+// Stripe's own minor units, which differ from ISO 4217 for a few currencies
+// (https://docs.stripe.com/currencies): its zero-decimal list, and ISK and UGX, which Stripe takes with
+// two decimals that must be zero. HUF and TWD are two-decimal both in ISO 4217 and at Stripe (whole
+// units for payouts), so they need no conversion. Three-decimal currencies keep three.
+const STRIPE_ZERO_DECIMAL = new Set(['BIF', 'CLP', 'DJF', 'GNF', 'JPY', 'KMF', 'KRW', 'MGA', 'PYG', 'RWF', 'VND', 'VUV', 'XAF', 'XOF', 'XPF']);
+const STRIPE_TWO_DECIMAL_OVERRIDES = new Set(['ISK', 'UGX']);
+
+function stripeExponent(code: string): number {
+  if (STRIPE_ZERO_DECIMAL.has(code)) return 0;
+  if (STRIPE_TWO_DECIMAL_OVERRIDES.has(code)) return 2;
+  return currencyExponent(code) === 3 ? 3 : 2;
+}
+
+/**
+ * Our integer minor units (ISO 4217) as the integer `amount` Stripe expects for the currency: 5000
+ * EUR cents stay 5000, 6800 JPY stay 6800, 1500 ISK become 150000. Throws when the amount cannot be
+ * expressed (e.g. MGA with a fraction of an ariary).
+ */
+export function toStripeAmount(minor: number, currency: string): number {
+  const code = checkCode(currency);
+  if (!Number.isSafeInteger(minor)) throw new RangeError(`not an integer amount: ${minor}`);
+  const shift = stripeExponent(code) - currencyExponent(code);
+  if (shift >= 0) return minor * 10 ** shift;
+  const divisor = 10 ** -shift;
+  if (minor % divisor !== 0) throw new RangeError(`${minor} minor units of ${code} cannot be charged through Stripe (it takes whole units)`);
+  return minor / divisor;
+}
+
+/** Stripe's amount back to our minor units (refund amounts in webhooks). */
+export function fromStripeAmount(amount: number, currency: string): number {
+  const code = checkCode(currency);
+  const shift = stripeExponent(code) - currencyExponent(code);
+  return shift >= 0 ? Math.round(amount / 10 ** shift) : amount * 10 ** -shift;
+}
+
 // Number#toString gives "1e-7" or "1e+21" for very small or large numbers; write those out in full.
 function numberToPlainString(n: number): string {
   if (!Number.isFinite(n)) throw new RangeError(`not a finite amount: ${n}`);

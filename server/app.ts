@@ -10,10 +10,12 @@ import { errorHandler, notFoundHandler } from './errors.ts';
 import { mountGraphql } from './postgraphile.ts';
 import { registerValidation } from './validation.ts';
 import { bookingRoutes } from './routes/bookings.ts';
+import { checkinRoutes } from './routes/checkin.ts';
 import { devRoutes } from './routes/dev.ts';
 import { eventRoutes } from './routes/events.ts';
 import { meRoutes } from './routes/me.ts';
 import { opsRoutes } from './routes/ops.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 export async function buildApp(config: Config, ownerUrl: string): Promise<FastifyInstance> {
   const pool = createPool(authenticatorUrl(ownerUrl, config.authenticatorPassword), config.dbPoolSize);
@@ -29,6 +31,8 @@ export async function buildApp(config: Config, ownerUrl: string): Promise<Fastif
   await registerGateway(app, config);
   await registerAuth(app, config, pool);
   registerUserLimits(app, config);
+  // Outside the JSON scope below: the webhook needs the raw bytes that the provider signed.
+  await webhookRoutes(app, ctx);
   await app.register(async (scope) => {
     // REST bodies are JSON only; a text body is refused (415) rather than parsed as a string.
     scope.removeContentTypeParser('text/plain');
@@ -43,6 +47,7 @@ export async function buildApp(config: Config, ownerUrl: string): Promise<Fastif
     await eventRoutes(scope, ctx);
     await bookingRoutes(scope, ctx);
     await meRoutes(scope, ctx);
+    await checkinRoutes(scope, ctx);
     if (devLoginEnabled(config)) await devRoutes(scope, ctx);
   });
   const graphql = await mountGraphql(app, config, pool);

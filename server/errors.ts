@@ -1,6 +1,7 @@
 // The one place that turns failures into HTTP answers: { error: { code, message, details } }.
 // Every code here is listed in docs/error_codes.md.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ProviderError } from '../lib/payments/gateway.ts';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -37,6 +38,9 @@ const SQLSTATES: Record<string, [number, string]> = {
   BXVNF: [404, 'VENUE_NOT_FOUND'],
   BXVCH: [409, 'VENUE_CHANGE_NOT_ALLOWED'],
   BXAUD: [403, 'AUDIT_LOG_APPEND_ONLY'],
+  BXRFD: [409, 'REFUND_NOT_ALLOWED'],
+  BXTNV: [409, 'TICKET_NOT_VALID'],
+  BXCHK: [409, 'ALREADY_CHECKED_IN'],
 };
 
 interface PgError extends Error {
@@ -97,6 +101,10 @@ function fromFastify(err: FastifyError): ApiError | null {
 
 export function toApiError(err: unknown): ApiError | null {
   if (err instanceof ApiError) return err;
+  // The provider is down or refused: nothing was lost on our side, and the same request can be retried.
+  if (err instanceof ProviderError) {
+    return new ApiError(502, 'PAYMENT_PROVIDER_UNAVAILABLE', 'The payment provider did not answer; try again in a moment.', { provider: err.provider });
+  }
   return fromPostgres(err as PgError) ?? fromFastify(err as FastifyError);
 }
 

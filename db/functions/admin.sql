@@ -200,14 +200,8 @@ begin
   end if;
   update app_public.events e set starts_at = v_starts_at, updated_at = now()
    where e.id = v_event.id returning * into v_event;
-  perform graphile_worker.add_jobs(array_agg(row(
-      'emails__send',
-      json_build_object('kind', 'event_rescheduled', 'bookingId', b.id),
-      null, null, null,
-      'event_rescheduled:' || b.id || ':' || extract(epoch from v_starts_at)::bigint,
-      null, null)::graphile_worker.job_spec order by b.id))
-    from app_public.bookings b where b.event_id = v_event.id and b.status = 'confirmed'
-  having count(*) > 0;
+  -- Every holder of a confirmed booking is mailed once per new time (through the outbox).
+  perform app_private.notify_event_holders(v_event.id, 'event_rescheduled');
   return v_event;
 end;
 $$;
@@ -297,20 +291,11 @@ begin
    where c.booking_id = any (v_held) and upper(c.claimed) > v_now;
   update app_public.payments p set status = 'expired' where p.booking_id = any (v_held) and p.status = 'pending';
 
-  perform graphile_worker.add_jobs(array_agg(spec order by key))
-    from (select 'refund:' || b.id as key,
-                 row('payments__refund', json_build_object('bookingId', b.id, 'reason', 'event_cancelled'),
-                     null, null, null, 'refund:' || b.id, null, null)::graphile_worker.job_spec as spec
-            from app_public.bookings b where b.event_id = v_event.id and b.status = 'confirmed'
-          union all
-          select 'event_cancelled:' || b.id,
-                 row('emails__send', json_build_object('kind', 'event_cancelled', 'bookingId', b.id),
-                     null, null, null, 'event_cancelled:' || b.id, null, null)::graphile_worker.job_spec
-            from app_public.bookings b where b.event_id = v_event.id and b.status = 'confirmed') jobs
-  having count(*) > 0;
+  -- Every confirmed booking is refunded once and its holder mailed once (through the outbox).
+  perform app_private.notify_event_holders(v_event.id, 'event_cancelled');
   return v_event;
 end;
 $$;
 comment on function app_public.cancel_event(uuid) is
-  'Admins: cancels an event: sales stop, live holds are released at once, and every confirmed booking is refunded and its holder emailed (queued as jobs, once per booking). Calling it again changes nothing.';
+  'Admins: cancels an event: sales stop, live holds are released at once, and every confirmed booking is refunded and its holder emailed (queued once per booking). Calling it again changes nothing.';
 grant execute on function app_public.cancel_event(uuid) to boxoffice_admin;

@@ -330,8 +330,14 @@ begin
   end if;
   update app_public.booking_tickets c set claimed = tstzrange(lower(c.claimed), v_now)
    where c.booking_id = v_booking.id and upper(c.claimed) > v_now;
-  -- The checkout page must stop offering to take money for tickets the buyer gave back.
-  update app_public.payments p set status = 'expired' where p.booking_id = v_booking.id and p.status = 'pending';
+  -- The checkout page must stop offering to take money for tickets the buyer gave back; the
+  -- provider's session is closed by a job, written here as an outbox row (no NOTIFY on this path).
+  with closed as (
+    update app_public.payments p set status = 'expired' where p.booking_id = v_booking.id and p.status = 'pending'
+    returning p.id, p.provider)
+  insert into app_private.outbox (task, payload, job_key)
+  select 'payments__expire_session', jsonb_build_object('paymentId', closed.id), 'payments__expire_session:' || closed.id
+    from closed where closed.provider <> 'dev';
   update app_public.bookings b set status = 'cancelled', ended_reason = 'cancelled_by_user', ended_at = v_now
    where b.id = v_booking.id returning * into v_booking;
   return v_booking;
@@ -412,6 +418,8 @@ begin
   update app_public.bookings b
      set status = 'confirmed', confirmed_at = v_now, ended_reason = null, ended_at = null
    where b.id = v_booking.id returning * into v_booking;
+  -- In the same transaction: the e-tickets mail is owed exactly once (unique per booking and kind).
+  perform app_hidden.queue_email(v_booking.id, 'booking_confirmed');
   return v_booking;
 end;
 $$;
@@ -440,7 +448,9 @@ grant execute on function app_public.confirm_booking(uuid) to boxoffice_visitor;
 
 /*
  * The sweep: marks holds past their expiry as expired, in batches. Tickets were already free at
- * expires_at; this only records it (and later, finds follow-up work).
+ * expires_at; this records it and finds the follow-up work: a hold whose checkout had started gets
+ * its payment closed, its provider session expired (a job) and a "hold expired" mail. The jobs are
+ * added with one add_jobs call per batch (one NOTIFY), never from the hold path itself.
  */
 create or replace function app_private.expire_bookings(at timestamptz default now(), batch_size int default 1000)
   returns int
@@ -448,7 +458,8 @@ create or replace function app_private.expire_bookings(at timestamptz default no
   set search_path to pg_catalog, public, pg_temp
 as $$
 declare
-  v_count int;
+  v_ids uuid[];
+  v_specs jsonb;
 begin
   with due as (
     select b.id from app_public.bookings b
@@ -456,12 +467,28 @@ begin
      order by b.expires_at
      limit batch_size
        for update skip locked
-  )
-  update app_public.bookings b
-     set status = 'expired', ended_reason = 'hold_expired', ended_at = b.expires_at
-    from due where b.id = due.id;
-  get diagnostics v_count = row_count;
-  return v_count;
+  ), expired as (
+    update app_public.bookings b
+       set status = 'expired', ended_reason = 'hold_expired', ended_at = b.expires_at
+      from due where b.id = due.id
+    returning b.id)
+  select coalesce(array_agg(expired.id), '{}') into v_ids from expired;
+
+  with closed as (
+    update app_public.payments p set status = 'expired'
+     where p.booking_id = any(v_ids) and p.status = 'pending'
+    returning p.id, p.booking_id, p.provider)
+  select coalesce(jsonb_agg(spec), '[]') into v_specs from (
+    select jsonb_build_object('identifier', 'payments__expire_session', 'payload', jsonb_build_object('paymentId', c.id),
+                              'job_key', 'payments__expire_session:' || c.id) as spec
+      from closed c where c.provider <> 'dev'
+    union all
+    select jsonb_build_object('identifier', 'emails__send', 'payload', jsonb_build_object('emailId', m.id),
+                              'job_key', 'emails__send:' || m.id)
+      from closed c, lateral app_hidden.insert_email(c.booking_id, 'hold_expired') m
+  ) s;
+  perform app_hidden.add_jobs(v_specs);
+  return cardinality(v_ids);
 end;
 $$;
-comment on function app_private.expire_bookings(timestamptz, int) is 'Marks up to batch_size holds whose expiry is before at as expired; returns how many.';
+comment on function app_private.expire_bookings(timestamptz, int) is 'Marks up to batch_size holds whose expiry is before at as expired, and enqueues their follow-up work; returns how many.';

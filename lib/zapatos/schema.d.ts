@@ -514,6 +514,70 @@ declare module 'zapatos/schema' {
       export type SQL = SQLExpression | SQLExpression[];
     }
   
+    export namespace refunds {
+      export type Table = 'app_public.refunds';
+      export interface Selectable {
+        amount: number;
+        booking_id: string;
+        created_at: Date;
+        currency: string;
+        id: string;
+        payment_id: string;
+        reason: string;
+        status: string;
+        succeeded_at: Date | null;
+      }
+      export interface JSONSelectable {
+        amount: number;
+        booking_id: string;
+        created_at: db.TimestampTzString;
+        currency: string;
+        id: string;
+        payment_id: string;
+        reason: string;
+        status: string;
+        succeeded_at: db.TimestampTzString | null;
+      }
+      export interface Whereable {
+        amount?: number | db.Parameter<number> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, number | db.Parameter<number> | db.SQLFragment | db.ParentColumn>;
+        booking_id?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        created_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+        currency?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        id?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        payment_id?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        reason?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        status?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        succeeded_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+      }
+      export interface Insertable {
+        amount: number | db.Parameter<number> | db.SQLFragment;
+        booking_id: string | db.Parameter<string> | db.SQLFragment;
+        created_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment;
+        currency: string | db.Parameter<string> | db.SQLFragment;
+        id?: string | db.Parameter<string> | db.DefaultType | db.SQLFragment;
+        payment_id: string | db.Parameter<string> | db.SQLFragment;
+        reason: string | db.Parameter<string> | db.SQLFragment;
+        status?: string | db.Parameter<string> | db.DefaultType | db.SQLFragment;
+        succeeded_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | null | db.DefaultType | db.SQLFragment;
+      }
+      export interface Updatable {
+        amount?: number | db.Parameter<number> | db.SQLFragment | db.SQLFragment<any, number | db.Parameter<number> | db.SQLFragment>;
+        booking_id?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+        created_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment>;
+        currency?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+        id?: string | db.Parameter<string> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.DefaultType | db.SQLFragment>;
+        payment_id?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+        reason?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+        status?: string | db.Parameter<string> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.DefaultType | db.SQLFragment>;
+        succeeded_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | null | db.DefaultType | db.SQLFragment>;
+      }
+      export type UniqueIndex = 'refunds_one_automatic_per_payment' | 'refunds_pkey';
+      export type Column = keyof Selectable;
+      export type OnlyCols<T extends readonly Column[]> = Pick<Selectable, T[number]>;
+      export type SQLExpression = Table | db.ColumnNames<Updatable | (keyof Updatable)[]> | db.ColumnValues<Updatable> | Whereable | Column | db.ParentColumn | db.GenericSQLExpression;
+      export type SQL = SQLExpression | SQLExpression[];
+    }
+  
     export namespace seats {
       export type Table = 'app_public.seats';
       export interface Selectable {
@@ -752,20 +816,20 @@ declare module 'zapatos/schema' {
   
     /* --- aggregate types --- */
   
-    export type Table = audit_log.Table | booking_tickets.Table | bookings.Table | event_performers.Table | events.Table | payments.Table | performers.Table | price_tiers.Table | seats.Table | tickets.Table | users.Table | venues.Table;
-    export type Selectable = audit_log.Selectable | booking_tickets.Selectable | bookings.Selectable | event_performers.Selectable | events.Selectable | payments.Selectable | performers.Selectable | price_tiers.Selectable | seats.Selectable | tickets.Selectable | users.Selectable | venues.Selectable;
-    export type JSONSelectable = audit_log.JSONSelectable | booking_tickets.JSONSelectable | bookings.JSONSelectable | event_performers.JSONSelectable | events.JSONSelectable | payments.JSONSelectable | performers.JSONSelectable | price_tiers.JSONSelectable | seats.JSONSelectable | tickets.JSONSelectable | users.JSONSelectable | venues.JSONSelectable;
-    export type Whereable = audit_log.Whereable | booking_tickets.Whereable | bookings.Whereable | event_performers.Whereable | events.Whereable | payments.Whereable | performers.Whereable | price_tiers.Whereable | seats.Whereable | tickets.Whereable | users.Whereable | venues.Whereable;
-    export type Insertable = audit_log.Insertable | booking_tickets.Insertable | bookings.Insertable | event_performers.Insertable | events.Insertable | payments.Insertable | performers.Insertable | price_tiers.Insertable | seats.Insertable | tickets.Insertable | users.Insertable | venues.Insertable;
-    export type Updatable = audit_log.Updatable | booking_tickets.Updatable | bookings.Updatable | event_performers.Updatable | events.Updatable | payments.Updatable | performers.Updatable | price_tiers.Updatable | seats.Updatable | tickets.Updatable | users.Updatable | venues.Updatable;
-    export type UniqueIndex = audit_log.UniqueIndex | booking_tickets.UniqueIndex | bookings.UniqueIndex | event_performers.UniqueIndex | events.UniqueIndex | payments.UniqueIndex | performers.UniqueIndex | price_tiers.UniqueIndex | seats.UniqueIndex | tickets.UniqueIndex | users.UniqueIndex | venues.UniqueIndex;
-    export type Column = audit_log.Column | booking_tickets.Column | bookings.Column | event_performers.Column | events.Column | payments.Column | performers.Column | price_tiers.Column | seats.Column | tickets.Column | users.Column | venues.Column;
+    export type Table = audit_log.Table | booking_tickets.Table | bookings.Table | event_performers.Table | events.Table | payments.Table | performers.Table | price_tiers.Table | refunds.Table | seats.Table | tickets.Table | users.Table | venues.Table;
+    export type Selectable = audit_log.Selectable | booking_tickets.Selectable | bookings.Selectable | event_performers.Selectable | events.Selectable | payments.Selectable | performers.Selectable | price_tiers.Selectable | refunds.Selectable | seats.Selectable | tickets.Selectable | users.Selectable | venues.Selectable;
+    export type JSONSelectable = audit_log.JSONSelectable | booking_tickets.JSONSelectable | bookings.JSONSelectable | event_performers.JSONSelectable | events.JSONSelectable | payments.JSONSelectable | performers.JSONSelectable | price_tiers.JSONSelectable | refunds.JSONSelectable | seats.JSONSelectable | tickets.JSONSelectable | users.JSONSelectable | venues.JSONSelectable;
+    export type Whereable = audit_log.Whereable | booking_tickets.Whereable | bookings.Whereable | event_performers.Whereable | events.Whereable | payments.Whereable | performers.Whereable | price_tiers.Whereable | refunds.Whereable | seats.Whereable | tickets.Whereable | users.Whereable | venues.Whereable;
+    export type Insertable = audit_log.Insertable | booking_tickets.Insertable | bookings.Insertable | event_performers.Insertable | events.Insertable | payments.Insertable | performers.Insertable | price_tiers.Insertable | refunds.Insertable | seats.Insertable | tickets.Insertable | users.Insertable | venues.Insertable;
+    export type Updatable = audit_log.Updatable | booking_tickets.Updatable | bookings.Updatable | event_performers.Updatable | events.Updatable | payments.Updatable | performers.Updatable | price_tiers.Updatable | refunds.Updatable | seats.Updatable | tickets.Updatable | users.Updatable | venues.Updatable;
+    export type UniqueIndex = audit_log.UniqueIndex | booking_tickets.UniqueIndex | bookings.UniqueIndex | event_performers.UniqueIndex | events.UniqueIndex | payments.UniqueIndex | performers.UniqueIndex | price_tiers.UniqueIndex | refunds.UniqueIndex | seats.UniqueIndex | tickets.UniqueIndex | users.UniqueIndex | venues.UniqueIndex;
+    export type Column = audit_log.Column | booking_tickets.Column | bookings.Column | event_performers.Column | events.Column | payments.Column | performers.Column | price_tiers.Column | refunds.Column | seats.Column | tickets.Column | users.Column | venues.Column;
   
-    export type AllBaseTables = [audit_log.Table, booking_tickets.Table, bookings.Table, event_performers.Table, events.Table, payments.Table, performers.Table, price_tiers.Table, seats.Table, tickets.Table, users.Table, venues.Table];
+    export type AllBaseTables = [audit_log.Table, booking_tickets.Table, bookings.Table, event_performers.Table, events.Table, payments.Table, performers.Table, price_tiers.Table, refunds.Table, seats.Table, tickets.Table, users.Table, venues.Table];
     export type AllForeignTables = [];
     export type AllViews = [];
     export type AllMaterializedViews = [];
-    export type AllTablesAndViews = [audit_log.Table, booking_tickets.Table, bookings.Table, event_performers.Table, events.Table, payments.Table, performers.Table, price_tiers.Table, seats.Table, tickets.Table, users.Table, venues.Table];
+    export type AllTablesAndViews = [audit_log.Table, booking_tickets.Table, bookings.Table, event_performers.Table, events.Table, payments.Table, performers.Table, price_tiers.Table, refunds.Table, seats.Table, tickets.Table, users.Table, venues.Table];
   }
 
 
@@ -887,34 +951,277 @@ declare module 'zapatos/schema' {
       export type SQL = SQLExpression | SQLExpression[];
     }
   
+    export namespace checkins {
+      export type Table = 'app_private.checkins';
+      export interface Selectable {
+        booking_id: string;
+        checked_in_at: Date;
+        event_id: string;
+        ticket_id: string;
+      }
+      export interface JSONSelectable {
+        booking_id: string;
+        checked_in_at: db.TimestampTzString;
+        event_id: string;
+        ticket_id: string;
+      }
+      export interface Whereable {
+        booking_id?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        checked_in_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+        event_id?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        ticket_id?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+      }
+      export interface Insertable {
+        booking_id: string | db.Parameter<string> | db.SQLFragment;
+        checked_in_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment;
+        event_id: string | db.Parameter<string> | db.SQLFragment;
+        ticket_id: string | db.Parameter<string> | db.SQLFragment;
+      }
+      export interface Updatable {
+        booking_id?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+        checked_in_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment>;
+        event_id?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+        ticket_id?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+      }
+      export type UniqueIndex = 'checkins_pkey';
+      export type Column = keyof Selectable;
+      export type OnlyCols<T extends readonly Column[]> = Pick<Selectable, T[number]>;
+      export type SQLExpression = Table | db.ColumnNames<Updatable | (keyof Updatable)[]> | db.ColumnValues<Updatable> | Whereable | Column | db.ParentColumn | db.GenericSQLExpression;
+      export type SQL = SQLExpression | SQLExpression[];
+    }
+  
+    export namespace emails {
+      export type Table = 'app_private.emails';
+      export interface Selectable {
+        booking_id: string;
+        created_at: Date;
+        html_body: string | null;
+        id: string;
+        kind: string;
+        provider: string | null;
+        provider_message_id: string | null;
+        recipient: string | null;
+        sent_at: Date | null;
+        subject: string | null;
+        text_body: string | null;
+        variant: string;
+      }
+      export interface JSONSelectable {
+        booking_id: string;
+        created_at: db.TimestampTzString;
+        html_body: string | null;
+        id: string;
+        kind: string;
+        provider: string | null;
+        provider_message_id: string | null;
+        recipient: string | null;
+        sent_at: db.TimestampTzString | null;
+        subject: string | null;
+        text_body: string | null;
+        variant: string;
+      }
+      export interface Whereable {
+        booking_id?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        created_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+        html_body?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        id?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        kind?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        provider?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        provider_message_id?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        recipient?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        sent_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+        subject?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        text_body?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        variant?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+      }
+      export interface Insertable {
+        booking_id: string | db.Parameter<string> | db.SQLFragment;
+        created_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment;
+        html_body?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
+        id?: string | db.Parameter<string> | db.DefaultType | db.SQLFragment;
+        kind: string | db.Parameter<string> | db.SQLFragment;
+        provider?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
+        provider_message_id?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
+        recipient?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
+        sent_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | null | db.DefaultType | db.SQLFragment;
+        subject?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
+        text_body?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
+        variant?: string | db.Parameter<string> | db.DefaultType | db.SQLFragment;
+      }
+      export interface Updatable {
+        booking_id?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+        created_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment>;
+        html_body?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
+        id?: string | db.Parameter<string> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.DefaultType | db.SQLFragment>;
+        kind?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+        provider?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
+        provider_message_id?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
+        recipient?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
+        sent_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | null | db.DefaultType | db.SQLFragment>;
+        subject?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
+        text_body?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
+        variant?: string | db.Parameter<string> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.DefaultType | db.SQLFragment>;
+      }
+      export type UniqueIndex = 'emails_booking_id_kind_variant_key' | 'emails_pkey';
+      export type Column = keyof Selectable;
+      export type OnlyCols<T extends readonly Column[]> = Pick<Selectable, T[number]>;
+      export type SQLExpression = Table | db.ColumnNames<Updatable | (keyof Updatable)[]> | db.ColumnValues<Updatable> | Whereable | Column | db.ParentColumn | db.GenericSQLExpression;
+      export type SQL = SQLExpression | SQLExpression[];
+    }
+  
+    export namespace outbox {
+      export type Table = 'app_private.outbox';
+      export interface Selectable {
+        created_at: Date;
+        id: db.Int8String;
+        job_key: string | null;
+        payload: db.JSONValue;
+        run_at: Date;
+        task: string;
+      }
+      export interface JSONSelectable {
+        created_at: db.TimestampTzString;
+        id: number;
+        job_key: string | null;
+        payload: db.JSONValue;
+        run_at: db.TimestampTzString;
+        task: string;
+      }
+      export interface Whereable {
+        created_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+        id?: (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (number | db.Int8String | bigint) | db.Parameter<(number | db.Int8String | bigint)> | db.SQLFragment | db.ParentColumn>;
+        job_key?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        payload?: db.JSONValue | db.Parameter<db.JSONValue> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, db.JSONValue | db.Parameter<db.JSONValue> | db.SQLFragment | db.ParentColumn>;
+        run_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+        task?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+      }
+      export interface Insertable {
+        created_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment;
+        job_key?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
+        payload: db.JSONValue | db.Parameter<db.JSONValue> | db.SQLFragment;
+        run_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment;
+        task: string | db.Parameter<string> | db.SQLFragment;
+      }
+      export interface Updatable {
+        created_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment>;
+        job_key?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
+        payload?: db.JSONValue | db.Parameter<db.JSONValue> | db.SQLFragment | db.SQLFragment<any, db.JSONValue | db.Parameter<db.JSONValue> | db.SQLFragment>;
+        run_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment>;
+        task?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+      }
+      export type UniqueIndex = 'outbox_pkey';
+      export type Column = keyof Selectable;
+      export type OnlyCols<T extends readonly Column[]> = Pick<Selectable, T[number]>;
+      export type SQLExpression = Table | db.ColumnNames<Updatable | (keyof Updatable)[]> | db.ColumnValues<Updatable> | Whereable | Column | db.ParentColumn | db.GenericSQLExpression;
+      export type SQL = SQLExpression | SQLExpression[];
+    }
+  
     export namespace payment_secrets {
       export type Table = 'app_private.payment_secrets';
       export interface Selectable {
         checkout_url: string | null;
         payment_id: string;
+        provider_payment_ref: string | null;
         provider_ref: string | null;
       }
       export interface JSONSelectable {
         checkout_url: string | null;
         payment_id: string;
+        provider_payment_ref: string | null;
         provider_ref: string | null;
       }
       export interface Whereable {
         checkout_url?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
         payment_id?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        provider_payment_ref?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
         provider_ref?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
       }
       export interface Insertable {
         checkout_url?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
         payment_id: string | db.Parameter<string> | db.SQLFragment;
+        provider_payment_ref?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
         provider_ref?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
       }
       export interface Updatable {
         checkout_url?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
         payment_id?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+        provider_payment_ref?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
         provider_ref?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
       }
-      export type UniqueIndex = 'payment_secrets_pkey';
+      export type UniqueIndex = 'payment_secrets_pkey' | 'payment_secrets_provider_ref_idx';
+      export type Column = keyof Selectable;
+      export type OnlyCols<T extends readonly Column[]> = Pick<Selectable, T[number]>;
+      export type SQLExpression = Table | db.ColumnNames<Updatable | (keyof Updatable)[]> | db.ColumnValues<Updatable> | Whereable | Column | db.ParentColumn | db.GenericSQLExpression;
+      export type SQL = SQLExpression | SQLExpression[];
+    }
+  
+    export namespace refund_secrets {
+      export type Table = 'app_private.refund_secrets';
+      export interface Selectable {
+        provider_ref: string | null;
+        refund_id: string;
+      }
+      export interface JSONSelectable {
+        provider_ref: string | null;
+        refund_id: string;
+      }
+      export interface Whereable {
+        provider_ref?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        refund_id?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+      }
+      export interface Insertable {
+        provider_ref?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
+        refund_id: string | db.Parameter<string> | db.SQLFragment;
+      }
+      export interface Updatable {
+        provider_ref?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
+        refund_id?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+      }
+      export type UniqueIndex = 'refund_secrets_pkey' | 'refund_secrets_provider_ref_key';
+      export type Column = keyof Selectable;
+      export type OnlyCols<T extends readonly Column[]> = Pick<Selectable, T[number]>;
+      export type SQLExpression = Table | db.ColumnNames<Updatable | (keyof Updatable)[]> | db.ColumnValues<Updatable> | Whereable | Column | db.ParentColumn | db.GenericSQLExpression;
+      export type SQL = SQLExpression | SQLExpression[];
+    }
+  
+    export namespace webhook_events {
+      export type Table = 'app_private.webhook_events';
+      export interface Selectable {
+        id: string;
+        payload: db.JSONValue;
+        provider: string;
+        received_at: Date;
+        type: string;
+      }
+      export interface JSONSelectable {
+        id: string;
+        payload: db.JSONValue;
+        provider: string;
+        received_at: db.TimestampTzString;
+        type: string;
+      }
+      export interface Whereable {
+        id?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        payload?: db.JSONValue | db.Parameter<db.JSONValue> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, db.JSONValue | db.Parameter<db.JSONValue> | db.SQLFragment | db.ParentColumn>;
+        provider?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        received_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+        type?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+      }
+      export interface Insertable {
+        id: string | db.Parameter<string> | db.SQLFragment;
+        payload: db.JSONValue | db.Parameter<db.JSONValue> | db.SQLFragment;
+        provider: string | db.Parameter<string> | db.SQLFragment;
+        received_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment;
+        type: string | db.Parameter<string> | db.SQLFragment;
+      }
+      export interface Updatable {
+        id?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+        payload?: db.JSONValue | db.Parameter<db.JSONValue> | db.SQLFragment | db.SQLFragment<any, db.JSONValue | db.Parameter<db.JSONValue> | db.SQLFragment>;
+        provider?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+        received_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment>;
+        type?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+      }
+      export type UniqueIndex = 'webhook_events_pkey';
       export type Column = keyof Selectable;
       export type OnlyCols<T extends readonly Column[]> = Pick<Selectable, T[number]>;
       export type SQLExpression = Table | db.ColumnNames<Updatable | (keyof Updatable)[]> | db.ColumnValues<Updatable> | Whereable | Column | db.ParentColumn | db.GenericSQLExpression;
@@ -923,20 +1230,20 @@ declare module 'zapatos/schema' {
   
     /* --- aggregate types --- */
   
-    export type Table = admins.Table | booking_idempotency_keys.Table | payment_secrets.Table;
-    export type Selectable = admins.Selectable | booking_idempotency_keys.Selectable | payment_secrets.Selectable;
-    export type JSONSelectable = admins.JSONSelectable | booking_idempotency_keys.JSONSelectable | payment_secrets.JSONSelectable;
-    export type Whereable = admins.Whereable | booking_idempotency_keys.Whereable | payment_secrets.Whereable;
-    export type Insertable = admins.Insertable | booking_idempotency_keys.Insertable | payment_secrets.Insertable;
-    export type Updatable = admins.Updatable | booking_idempotency_keys.Updatable | payment_secrets.Updatable;
-    export type UniqueIndex = admins.UniqueIndex | booking_idempotency_keys.UniqueIndex | payment_secrets.UniqueIndex;
-    export type Column = admins.Column | booking_idempotency_keys.Column | payment_secrets.Column;
+    export type Table = admins.Table | booking_idempotency_keys.Table | checkins.Table | emails.Table | outbox.Table | payment_secrets.Table | refund_secrets.Table | webhook_events.Table;
+    export type Selectable = admins.Selectable | booking_idempotency_keys.Selectable | checkins.Selectable | emails.Selectable | outbox.Selectable | payment_secrets.Selectable | refund_secrets.Selectable | webhook_events.Selectable;
+    export type JSONSelectable = admins.JSONSelectable | booking_idempotency_keys.JSONSelectable | checkins.JSONSelectable | emails.JSONSelectable | outbox.JSONSelectable | payment_secrets.JSONSelectable | refund_secrets.JSONSelectable | webhook_events.JSONSelectable;
+    export type Whereable = admins.Whereable | booking_idempotency_keys.Whereable | checkins.Whereable | emails.Whereable | outbox.Whereable | payment_secrets.Whereable | refund_secrets.Whereable | webhook_events.Whereable;
+    export type Insertable = admins.Insertable | booking_idempotency_keys.Insertable | checkins.Insertable | emails.Insertable | outbox.Insertable | payment_secrets.Insertable | refund_secrets.Insertable | webhook_events.Insertable;
+    export type Updatable = admins.Updatable | booking_idempotency_keys.Updatable | checkins.Updatable | emails.Updatable | outbox.Updatable | payment_secrets.Updatable | refund_secrets.Updatable | webhook_events.Updatable;
+    export type UniqueIndex = admins.UniqueIndex | booking_idempotency_keys.UniqueIndex | checkins.UniqueIndex | emails.UniqueIndex | outbox.UniqueIndex | payment_secrets.UniqueIndex | refund_secrets.UniqueIndex | webhook_events.UniqueIndex;
+    export type Column = admins.Column | booking_idempotency_keys.Column | checkins.Column | emails.Column | outbox.Column | payment_secrets.Column | refund_secrets.Column | webhook_events.Column;
   
-    export type AllBaseTables = [admins.Table, booking_idempotency_keys.Table, payment_secrets.Table];
+    export type AllBaseTables = [admins.Table, booking_idempotency_keys.Table, checkins.Table, emails.Table, outbox.Table, payment_secrets.Table, refund_secrets.Table, webhook_events.Table];
     export type AllForeignTables = [];
     export type AllViews = [];
     export type AllMaterializedViews = [];
-    export type AllTablesAndViews = [admins.Table, booking_idempotency_keys.Table, payment_secrets.Table];
+    export type AllTablesAndViews = [admins.Table, booking_idempotency_keys.Table, checkins.Table, emails.Table, outbox.Table, payment_secrets.Table, refund_secrets.Table, webhook_events.Table];
   }
 
 
@@ -971,13 +1278,19 @@ declare module 'zapatos/schema' {
     "app_public.payments": app_public.payments.Selectable;
     "app_public.performers": app_public.performers.Selectable;
     "app_public.price_tiers": app_public.price_tiers.Selectable;
+    "app_public.refunds": app_public.refunds.Selectable;
     "app_public.seats": app_public.seats.Selectable;
     "app_public.tickets": app_public.tickets.Selectable;
     "app_public.users": app_public.users.Selectable;
     "app_public.venues": app_public.venues.Selectable;
     "app_private.admins": app_private.admins.Selectable;
     "app_private.booking_idempotency_keys": app_private.booking_idempotency_keys.Selectable;
+    "app_private.checkins": app_private.checkins.Selectable;
+    "app_private.emails": app_private.emails.Selectable;
+    "app_private.outbox": app_private.outbox.Selectable;
     "app_private.payment_secrets": app_private.payment_secrets.Selectable;
+    "app_private.refund_secrets": app_private.refund_secrets.Selectable;
+    "app_private.webhook_events": app_private.webhook_events.Selectable;
   }[T];
 
   export type JSONSelectableForTable<T extends Table> = {
@@ -989,13 +1302,19 @@ declare module 'zapatos/schema' {
     "app_public.payments": app_public.payments.JSONSelectable;
     "app_public.performers": app_public.performers.JSONSelectable;
     "app_public.price_tiers": app_public.price_tiers.JSONSelectable;
+    "app_public.refunds": app_public.refunds.JSONSelectable;
     "app_public.seats": app_public.seats.JSONSelectable;
     "app_public.tickets": app_public.tickets.JSONSelectable;
     "app_public.users": app_public.users.JSONSelectable;
     "app_public.venues": app_public.venues.JSONSelectable;
     "app_private.admins": app_private.admins.JSONSelectable;
     "app_private.booking_idempotency_keys": app_private.booking_idempotency_keys.JSONSelectable;
+    "app_private.checkins": app_private.checkins.JSONSelectable;
+    "app_private.emails": app_private.emails.JSONSelectable;
+    "app_private.outbox": app_private.outbox.JSONSelectable;
     "app_private.payment_secrets": app_private.payment_secrets.JSONSelectable;
+    "app_private.refund_secrets": app_private.refund_secrets.JSONSelectable;
+    "app_private.webhook_events": app_private.webhook_events.JSONSelectable;
   }[T];
 
   export type WhereableForTable<T extends Table> = {
@@ -1007,13 +1326,19 @@ declare module 'zapatos/schema' {
     "app_public.payments": app_public.payments.Whereable;
     "app_public.performers": app_public.performers.Whereable;
     "app_public.price_tiers": app_public.price_tiers.Whereable;
+    "app_public.refunds": app_public.refunds.Whereable;
     "app_public.seats": app_public.seats.Whereable;
     "app_public.tickets": app_public.tickets.Whereable;
     "app_public.users": app_public.users.Whereable;
     "app_public.venues": app_public.venues.Whereable;
     "app_private.admins": app_private.admins.Whereable;
     "app_private.booking_idempotency_keys": app_private.booking_idempotency_keys.Whereable;
+    "app_private.checkins": app_private.checkins.Whereable;
+    "app_private.emails": app_private.emails.Whereable;
+    "app_private.outbox": app_private.outbox.Whereable;
     "app_private.payment_secrets": app_private.payment_secrets.Whereable;
+    "app_private.refund_secrets": app_private.refund_secrets.Whereable;
+    "app_private.webhook_events": app_private.webhook_events.Whereable;
   }[T];
 
   export type InsertableForTable<T extends Table> = {
@@ -1025,13 +1350,19 @@ declare module 'zapatos/schema' {
     "app_public.payments": app_public.payments.Insertable;
     "app_public.performers": app_public.performers.Insertable;
     "app_public.price_tiers": app_public.price_tiers.Insertable;
+    "app_public.refunds": app_public.refunds.Insertable;
     "app_public.seats": app_public.seats.Insertable;
     "app_public.tickets": app_public.tickets.Insertable;
     "app_public.users": app_public.users.Insertable;
     "app_public.venues": app_public.venues.Insertable;
     "app_private.admins": app_private.admins.Insertable;
     "app_private.booking_idempotency_keys": app_private.booking_idempotency_keys.Insertable;
+    "app_private.checkins": app_private.checkins.Insertable;
+    "app_private.emails": app_private.emails.Insertable;
+    "app_private.outbox": app_private.outbox.Insertable;
     "app_private.payment_secrets": app_private.payment_secrets.Insertable;
+    "app_private.refund_secrets": app_private.refund_secrets.Insertable;
+    "app_private.webhook_events": app_private.webhook_events.Insertable;
   }[T];
 
   export type UpdatableForTable<T extends Table> = {
@@ -1043,13 +1374,19 @@ declare module 'zapatos/schema' {
     "app_public.payments": app_public.payments.Updatable;
     "app_public.performers": app_public.performers.Updatable;
     "app_public.price_tiers": app_public.price_tiers.Updatable;
+    "app_public.refunds": app_public.refunds.Updatable;
     "app_public.seats": app_public.seats.Updatable;
     "app_public.tickets": app_public.tickets.Updatable;
     "app_public.users": app_public.users.Updatable;
     "app_public.venues": app_public.venues.Updatable;
     "app_private.admins": app_private.admins.Updatable;
     "app_private.booking_idempotency_keys": app_private.booking_idempotency_keys.Updatable;
+    "app_private.checkins": app_private.checkins.Updatable;
+    "app_private.emails": app_private.emails.Updatable;
+    "app_private.outbox": app_private.outbox.Updatable;
     "app_private.payment_secrets": app_private.payment_secrets.Updatable;
+    "app_private.refund_secrets": app_private.refund_secrets.Updatable;
+    "app_private.webhook_events": app_private.webhook_events.Updatable;
   }[T];
 
   export type UniqueIndexForTable<T extends Table> = {
@@ -1061,13 +1398,19 @@ declare module 'zapatos/schema' {
     "app_public.payments": app_public.payments.UniqueIndex;
     "app_public.performers": app_public.performers.UniqueIndex;
     "app_public.price_tiers": app_public.price_tiers.UniqueIndex;
+    "app_public.refunds": app_public.refunds.UniqueIndex;
     "app_public.seats": app_public.seats.UniqueIndex;
     "app_public.tickets": app_public.tickets.UniqueIndex;
     "app_public.users": app_public.users.UniqueIndex;
     "app_public.venues": app_public.venues.UniqueIndex;
     "app_private.admins": app_private.admins.UniqueIndex;
     "app_private.booking_idempotency_keys": app_private.booking_idempotency_keys.UniqueIndex;
+    "app_private.checkins": app_private.checkins.UniqueIndex;
+    "app_private.emails": app_private.emails.UniqueIndex;
+    "app_private.outbox": app_private.outbox.UniqueIndex;
     "app_private.payment_secrets": app_private.payment_secrets.UniqueIndex;
+    "app_private.refund_secrets": app_private.refund_secrets.UniqueIndex;
+    "app_private.webhook_events": app_private.webhook_events.UniqueIndex;
   }[T];
 
   export type ColumnForTable<T extends Table> = {
@@ -1079,13 +1422,19 @@ declare module 'zapatos/schema' {
     "app_public.payments": app_public.payments.Column;
     "app_public.performers": app_public.performers.Column;
     "app_public.price_tiers": app_public.price_tiers.Column;
+    "app_public.refunds": app_public.refunds.Column;
     "app_public.seats": app_public.seats.Column;
     "app_public.tickets": app_public.tickets.Column;
     "app_public.users": app_public.users.Column;
     "app_public.venues": app_public.venues.Column;
     "app_private.admins": app_private.admins.Column;
     "app_private.booking_idempotency_keys": app_private.booking_idempotency_keys.Column;
+    "app_private.checkins": app_private.checkins.Column;
+    "app_private.emails": app_private.emails.Column;
+    "app_private.outbox": app_private.outbox.Column;
     "app_private.payment_secrets": app_private.payment_secrets.Column;
+    "app_private.refund_secrets": app_private.refund_secrets.Column;
+    "app_private.webhook_events": app_private.webhook_events.Column;
   }[T];
 
   export type SQLForTable<T extends Table> = {
@@ -1097,13 +1446,19 @@ declare module 'zapatos/schema' {
     "app_public.payments": app_public.payments.SQL;
     "app_public.performers": app_public.performers.SQL;
     "app_public.price_tiers": app_public.price_tiers.SQL;
+    "app_public.refunds": app_public.refunds.SQL;
     "app_public.seats": app_public.seats.SQL;
     "app_public.tickets": app_public.tickets.SQL;
     "app_public.users": app_public.users.SQL;
     "app_public.venues": app_public.venues.SQL;
     "app_private.admins": app_private.admins.SQL;
     "app_private.booking_idempotency_keys": app_private.booking_idempotency_keys.SQL;
+    "app_private.checkins": app_private.checkins.SQL;
+    "app_private.emails": app_private.emails.SQL;
+    "app_private.outbox": app_private.outbox.SQL;
     "app_private.payment_secrets": app_private.payment_secrets.SQL;
+    "app_private.refund_secrets": app_private.refund_secrets.SQL;
+    "app_private.webhook_events": app_private.webhook_events.SQL;
   }[T];
 
 }

@@ -4,8 +4,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { requireUser } from '../auth.ts';
 import type { ServerContext } from '../context.ts';
+import { openCheckout, syncPaymentsFromProvider } from '../checkout.ts';
 import { ApiError } from '../errors.ts';
-import { BOOKING_JSON, isoUtc } from '../representations.ts';
+import { BOOKING_JSON } from '../representations.ts';
 
 const idParams = {
   type: 'object',
@@ -82,18 +83,12 @@ export async function bookingRoutes(app: FastifyInstance, ctx: ServerContext) {
 
   app.post<{ Params: { id: string } }>('/bookings/:id/checkout', { schema: { params: idParams } }, async (request) => {
     requireUser(request);
-    const payment = await ctx.asCaller(request, async (client) => (await client.query(
-      `select p.id, p.provider, ${isoUtc('p.expires_at')} as "expiresAt"
-         from app_public.start_checkout($1) p`, [request.params.id])).rows[0]);
-    return {
-      paymentId: payment.id,
-      provider: payment.provider,
-      checkoutUrl: `${ctx.config.publicUrl}/dev/checkout/${payment.id}`,
-      expiresAt: payment.expiresAt,
-    };
+    return openCheckout(ctx, request, request.params.id);
   });
 
   app.post<{ Params: { id: string } }>('/bookings/:id/confirm', { schema: { params: idParams } }, async (request) => {
+    requireUser(request);
+    await syncPaymentsFromProvider(ctx, request, request.params.id);
     const booking = await callBookingFunction(request, 'select (app_public.confirm_booking($1)).id', [request.params.id]);
     const lost = booking.status === 'expired' ? LATE_PAYMENT_LOSSES[booking.endedReason as string] : undefined;
     if (lost) throw new ApiError(409, lost[0], lost[1], { booking });

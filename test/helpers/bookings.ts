@@ -16,11 +16,14 @@ export async function confirmedAs(pool: pg.Pool, userId: string, eventId: string
   return bookingId;
 }
 
-/** Jobs queued for these bookings, as graphile-worker 0.18 stores them (_private_jobs + _private_tasks). */
-export async function jobsFor(pool: pg.Pool, bookingIds: string[]): Promise<Array<{ task: string; key: string; payload: unknown }>> {
+/** The event-change mails and refunds queued for these bookings (each row at most once by design). */
+export async function followUpsFor(pool: pg.Pool, bookingIds: string[]): Promise<Array<{ type: string; bookingId: string; what: string }>> {
   const { rows } = await pool.query(
-    `select t.identifier as task, j.key, j.payload from graphile_worker._private_jobs j
-       join graphile_worker._private_tasks t on t.id = j.task_id
-      where j.payload ->> 'bookingId' = any ($1::text[]) order by t.identifier, j.key`, [bookingIds]);
+    `select 'email' as type, booking_id::text as "bookingId", kind || case when variant = '' then '' else ':' || variant end as what
+       from app_private.emails where booking_id = any ($1::uuid[]) and kind in ('event_cancelled', 'event_rescheduled')
+     union all
+     select 'refund', r.booking_id::text, r.reason || case when r.amount = p.amount then ':full' else ':partial' end
+       from app_public.refunds r join app_public.payments p on p.id = r.payment_id where r.booking_id = any ($1::uuid[])
+     order by 1, 2, 3`, [bookingIds]);
   return rows;
 }

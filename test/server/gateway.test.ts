@@ -94,7 +94,10 @@ t.test('GraphQL documents: depth and size limits', async (t) => {
 t.test('production: introspection and GraphiQL are off unless enabled', async (t) => {
   const idp = await startFakeOidcProvider();
   t.teardown(() => idp.close());
-  const prod = { NODE_ENV: 'production', OIDC_ISSUER: idp.issuer, OIDC_AUDIENCE: idp.audience, AUTHENTICATOR_PASSWORD: process.env.AUTHENTICATOR_PASSWORD || 'boxoffice-dev' };
+  const prod = {
+    NODE_ENV: 'production', OIDC_ISSUER: idp.issuer, OIDC_AUDIENCE: idp.audience,
+    AUTHENTICATOR_PASSWORD: process.env.AUTHENTICATOR_PASSWORD || 'boxoffice-dev', TICKET_SIGNING_SECRET: 'test-production-ticket-secret',
+  };
   const off = await startTestServer(prod);
   t.teardown(() => off.close());
   const intro = await graphql(off, '{ __schema { queryType { name } } }');

@@ -18,7 +18,11 @@ t.teardown(async () => {
 
 const silent = new Logger(() => () => {});
 
-/** Queues the sweep job and lets graphile-worker run it (and whatever else is due) once. */
+/**
+ * Queues the sweep job and lets graphile-worker run it (and whatever else is due). The sweep now
+ * queues follow-up jobs itself (a "hold expired" mail), and runOnce can return while a job it picked
+ * up on that NOTIFY is still finishing; so run it again (a bounded few times) until our job is gone.
+ */
 async function runSweep(): Promise<{ jobLeft: boolean }> {
   const { rows } = await pool.query<{ id: string }>(`select (graphile_worker.add_job('bookings__expire')).id`);
   await runOnce({ connectionString: testDatabaseUrl(), taskList, logger: silent });
