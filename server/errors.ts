@@ -31,6 +31,8 @@ const SQLSTATES: Record<string, [number, string]> = {
   BXBST: [409, 'BOOKING_STATE_CONFLICT'],
   BXPAY: [402, 'PAYMENT_REQUIRED'],
   BXPNF: [404, 'PAYMENT_NOT_FOUND'],
+  BXCUR: [400, 'INVALID_CURSOR'],
+  BXSRT: [400, 'INVALID_SEARCH'],
 };
 
 interface PgError extends Error {

@@ -253,7 +253,7 @@ $$;
 
 /*
  * search_events: find events by text and filters, ranked or sorted, one keyset page at a time.
- * Returns at most `first` hits; pass a hit's cursor as `after` for the ones after it. Ask for one
+ * Returns at most page_size hits; pass a hit's cursor as `cursor` for the ones after it. Ask for one
  * more than you show to know whether there is a next page.
  */
 create or replace function app_public.search_events(
@@ -271,8 +271,8 @@ create or replace function app_public.search_events(
   include_past boolean default false,
   include_cancelled boolean default false,
   sort text default null,
-  after text default null,
-  first int default 20
+  cursor text default null,
+  page_size int default 20
 ) returns setof app_public.event_search_hit
   language plpgsql stable parallel safe
   set search_path to pg_catalog, public, pg_temp
@@ -290,8 +290,8 @@ begin
   if v_sort not in ('relevance', 'date', 'name') then
     perform app_hidden.raise_error('BXSRT', 'sort must be relevance, date or name.', jsonb_build_object('sort', sort));
   end if;
-  if first is null or first < 1 or first > 101 then
-    perform app_hidden.raise_error('BXSRT', 'first must be between 1 and 101.', jsonb_build_object('first', first));
+  if page_size is null or page_size < 1 or page_size > 101 then
+    perform app_hidden.raise_error('BXSRT', 'page_size must be between 1 and 101.', jsonb_build_object('pageSize', page_size));
   end if;
   if nullif(btrim(q), '') is not null then
     v_query := app_hidden.search_query(q);
@@ -327,8 +327,8 @@ begin
     v_where := v_where || 'exists (select 1 from app_public.price_tiers pt where pt.event_id = e.id and pt.amount >= coalesce($9, 0) and pt.amount <= coalesce($10, 2147483647))'::text;
   end if;
 
-  if after is not null then
-    v_key := app_hidden.search_cursor_decode(after, v_sort);
+  if search_events.cursor is not null then
+    v_key := app_hidden.search_cursor_decode(search_events.cursor, v_sort);
   end if;
   case v_sort
   when 'date' then
@@ -361,13 +361,15 @@ begin
      limit $12$s$,
     v_cursor, v_rank, array_to_string(v_where, ' and '), v_order);
   return query execute v_sql
-    using v_query, from_time, to_time, city, country, category, venue_id, performer_id, min_price, max_price, v_key, first;
+    using v_query, from_time, to_time, city, country, category, venue_id, performer_id, min_price, max_price, v_key, page_size;
 end;
 $$;
 comment on function app_public.search_events(text, timestamptz, timestamptz, text, text, text, uuid, uuid, int, int, boolean, boolean, boolean, text, text, int) is
-  'Finds events. q searches titles, performers, venues, cities and categories (accent- and case-insensitive, prefixes, typos, stop-word-only names); filters: from_time/to_time (start in [from, to)), city, country, category, venue, performer, price range (some price tier inside it, minor units), on sale now. Upcoming and not cancelled unless include_past/include_cancelled (or an earlier from_time). sort: relevance (default with q), date (default without), name. Keyset pages: pass a hit''s cursor as after.';
+  E'@behavior -connection +list\nFinds events. q searches titles, performers, venues, cities and categories (accent- and case-insensitive, prefixes, typos, stop-word-only names); filters: from_time/to_time (start in [from, to)), city, country, category, venue, performer, price range (some price tier inside it, minor units), on sale now. Upcoming and not cancelled unless include_past/include_cancelled (or an earlier from_time). sort: relevance (default with q), date (default without), name. Keyset pages: pass the last hit''s cursor as cursor for the next page (ask for one more than you show to know whether there is one).';
 grant execute on function app_public.search_events(text, timestamptz, timestamptz, text, text, text, uuid, uuid, int, int, boolean, boolean, boolean, text, text, int) to boxoffice_visitor;
 grant execute on function app_hidden.search_query(text) to boxoffice_visitor;
+grant execute on function app_hidden.unaccent_immutable(text) to boxoffice_visitor;
+grant execute on function app_hidden.search_normalize(text) to boxoffice_visitor;
 grant execute on function app_hidden.search_cursor_encode(jsonb) to boxoffice_visitor;
 grant execute on function app_hidden.search_cursor_decode(text, text) to boxoffice_visitor;
 
@@ -406,5 +408,6 @@ as $$
    limit (select n from input)
 $$;
 comment on function app_public.search_suggestions(text, int) is
-  'Up to max_count (at most 10) type-ahead completions: performers, venues and upcoming events matching what was typed so far.';
+  E'@behavior -connection +list\nUp to max_count (at most 10) type-ahead completions: performers, venues and upcoming events matching what was typed so far.';
 grant execute on function app_public.search_suggestions(text, int) to boxoffice_visitor;
+comment on type app_public.event_search_hit is 'An event found by searchEvents, with its relevance and the cursor to pass as `cursor` for the events that follow it.';
