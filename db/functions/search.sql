@@ -365,7 +365,7 @@ begin
 end;
 $$;
 comment on function app_public.search_events(text, timestamptz, timestamptz, text, text, text, uuid, uuid, int, int, boolean, boolean, boolean, text, text, int) is
-  E'@behavior -connection +list\nFinds events. q searches titles, performers, venues, cities and categories (accent- and case-insensitive, prefixes, typos, stop-word-only names); filters: from_time/to_time (start in [from, to)), city, country, category, venue, performer, price range (some price tier inside it, minor units), on sale now. Upcoming and not cancelled unless include_past/include_cancelled (or an earlier from_time). sort: relevance (default with q), date (default without), name. Keyset pages: pass the last hit''s cursor as cursor for the next page (ask for one more than you show to know whether there is one).';
+  'Finds events. q searches titles, performers, venues, cities and categories (accent- and case-insensitive, prefixes, typos, stop-word-only names); filters: from_time/to_time (start in [from, to)), city, country, category, venue, performer, price range (some price tier inside it, minor units), on sale now. Upcoming and not cancelled unless include_past/include_cancelled (or an earlier from_time). sort: relevance (default with q), date (default without), name. Keyset pages: pass the last hit''s cursor as cursor for the next page (ask for one more than you show to know whether there is one).';
 grant execute on function app_public.search_events(text, timestamptz, timestamptz, text, text, text, uuid, uuid, int, int, boolean, boolean, boolean, text, text, int) to boxoffice_visitor;
 grant execute on function app_hidden.search_query(text) to boxoffice_visitor;
 grant execute on function app_hidden.unaccent_immutable(text) to boxoffice_visitor;
@@ -408,6 +408,6 @@ as $$
    limit (select n from input)
 $$;
 comment on function app_public.search_suggestions(text, int) is
-  E'@behavior -connection +list\nUp to max_count (at most 10) type-ahead completions: performers, venues and upcoming events matching what was typed so far.';
+  'Up to max_count (at most 10) type-ahead completions: performers, venues and upcoming events matching what was typed so far.';
 grant execute on function app_public.search_suggestions(text, int) to boxoffice_visitor;
 comment on type app_public.event_search_hit is 'An event found by searchEvents, with its relevance and the cursor to pass as `cursor` for the events that follow it.';
