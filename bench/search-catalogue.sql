@@ -50,7 +50,7 @@ select 'bench', 'e' || g, v.id,
        p.name || (array[' — World Tour', ' Live', ': Greatest Hits', ' in Concert', ' — Farewell Tour', ' Unplugged', ' & Friends', ': The Anniversary Show', ' Live at ' || v.name, ' — Summer Festival'])[1 + g % 10],
        (array['Music', 'Music', 'Music', 'Music', 'Sports', 'Arts & Theatre', 'Comedy', 'Family'])[1 + g % 8],
        (array['Rock', 'Pop', 'Jazz', 'Hip-Hop/Rap', 'Classical', 'Electronic', 'Country', 'R&B', 'Metal', 'Folk'])[1 + (g / 8) % 10],
-       date_trunc('hour', now()) - interval '180 days' + make_interval(hours => (g * 7919) % (720 * 24)),
+       date_trunc('hour', now()) - interval '180 days' + make_interval(hours => ((g::bigint * 7919) % (720 * 24))::int),
        case when g % 25 = 0 then 'cancelled' else 'published' end, 'EUR',
        now() - interval '200 days'
   from generate_series(1, :events) g

@@ -1,17 +1,18 @@
 --! Previous: sha1:c16fcd358ee611f730ddc3058211d4fab66c8ba8
---! Hash: sha1:1824109a486f7175a84e26fc589bc5a8688798a4
+--! Hash: sha1:6398c9f16637a0c65573bf4f220357eae0ef94cc
 --! Message: Event search: normalisation, search documents, vocabulary
 
 -- Event search: normalisation, text-search configuration, search documents and their indexes, and
 -- the vocabulary that typo correction looks words up in. The functions that stored data depends on
 -- (normalisation, used by generated columns) live here: changing them means recomputing that data,
 -- which needs a migration anyway. Query functions and triggers live in db/functions/search.sql.
+-- No function here pins search_path (all names are schema-qualified): a SET clause keeps a SQL
+-- function from being inlined and made each call reload the text-search dictionaries.
 
 -- unaccent() is only stable (its dictionary could change), so it cannot feed an index or a generated
 -- column. Naming the dictionary by schema makes the result depend on the input alone.
 create or replace function app_hidden.unaccent_immutable(t text) returns text
   language sql immutable strict parallel safe
-  set search_path to pg_catalog, public, pg_temp
 as $$ select public.unaccent('public.unaccent'::regdictionary, t) $$;
 comment on function app_hidden.unaccent_immutable(text) is 'unaccent() with its dictionary fixed, so that indexes and generated columns can use it.';
 
@@ -20,7 +21,6 @@ comment on function app_hidden.unaccent_immutable(text) is 'unaccent() with its 
 -- ("ac dc acdc"), so that people find it whether they type the punctuation or not.
 create or replace function app_hidden.search_normalize(t text) returns text
   language sql immutable strict parallel safe
-  set search_path to pg_catalog, public, pg_temp
 as $$
   select coalesce(btrim(regexp_replace(string_agg(
            case when w ~ '[[:alnum:]][^[:alnum:]]+[[:alnum:]]'
