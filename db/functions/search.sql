@@ -204,7 +204,8 @@ begin
     v_term := to_tsquery('app_hidden.search', v_word || case when v_prefix then ':*' else '' end);
     if char_length(v_word) >= 3 and v_word !~ '^[0-9]+$'
        and not exists (select 1 from app_hidden.search_words s where s.word = v_word)
-       and not (v_prefix and exists (select 1 from app_hidden.search_words s where s.word like v_word || '%')) then
+       and not (v_prefix and exists (select 1 from app_hidden.search_words s  -- a range, so the index serves it
+                                      where s.word >= v_word and s.word < v_word || chr(1114111))) then
       for v_fix in
         select s.word from app_hidden.search_words s
          where s.word operator(public.%) v_word and public.similarity(s.word, v_word) >= 0.3
