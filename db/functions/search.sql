@@ -47,7 +47,8 @@ create or replace function app_hidden.refresh_event_search(event_ids uuid[]) ret
 as $$
   update app_public.events e
      set search_vector = app_hidden.event_search_document(e.id, e.title, e.description, e.category, e.genre, e.venue_id)
-   where e.id = any(event_ids);
+    from (select distinct u.id from unnest(event_ids) as u(id)) as x
+   where e.id = x.id;  -- a join: "= any(array)" with a parameter scans the array for every row
 $$;
 
 -- Statement-level triggers with transition tables, so that a bulk import updates each event once.
