@@ -104,7 +104,7 @@ begin
          regexp_split_to_table(app_hidden.search_normalize(concat_ws(' ',
            t.r ->> 'title', t.r ->> 'category', t.r ->> 'genre', t.r ->> 'name', t.r ->> 'city')), ' ') as w(word)
    where char_length(w.word) between 3 and 40
-  on conflict (word) do nothing;
+     and not exists (select 1 from app_hidden.search_words s where s.word = w.word);
   return null;
 end;
 $$;
@@ -160,8 +160,7 @@ select distinct w.word
         union all select concat_ws(' ', name, city) from app_public.venues) as s,
        regexp_split_to_table(app_hidden.search_normalize(s.t), ' ') as w(word)
  where char_length(w.word) between 3 and 40
-   and not exists (select 1 from app_hidden.search_words)
-on conflict (word) do nothing;
+   and not exists (select 1 from app_hidden.search_words);
 
 /*
  * The text query of a search box: null when the text has no word at all.
@@ -208,9 +207,9 @@ begin
        and not (v_prefix and exists (select 1 from app_hidden.search_words s  -- a range, so the index serves it
                                       where s.word >= v_word and s.word < v_word || chr(1114111))) then
       for v_fix in
-        select s.word from app_hidden.search_words s
-         where s.word operator(public.%) v_word and public.similarity(s.word, v_word) >= 0.3
-         order by public.similarity(s.word, v_word) desc, s.word limit 3
+        select c.word from (select distinct s.word from app_hidden.search_words s
+                             where s.word operator(public.%) v_word and public.similarity(s.word, v_word) >= 0.3) as c
+         order by public.similarity(c.word, v_word) desc, c.word limit 3
       loop
         v_term := v_term || to_tsquery('app_hidden.search', v_fix);
       end loop;

@@ -1,5 +1,5 @@
 --! Previous: sha1:c16fcd358ee611f730ddc3058211d4fab66c8ba8
---! Hash: sha1:6398c9f16637a0c65573bf4f220357eae0ef94cc
+--! Hash: sha1:5bde0e3e43b8ad411452a99e3002b82da9edf265
 --! Message: Event search: normalisation, search documents, vocabulary
 
 -- Event search: normalisation, text-search configuration, search documents and their indexes, and
@@ -60,10 +60,13 @@ create index if not exists venues_city_idx on app_public.venues (app_hidden.sear
 
 -- Every word of every title, performer, venue, city and category name: the vocabulary a misspelt
 -- query word is corrected against (trigram similarity). Words only get added; a word that no longer
--- occurs costs nothing but a correction that finds no event.
+-- occurs costs nothing but a correction that finds no event. Not unique on purpose: a unique word
+-- would make two open transactions that add the same new word wait for each other (an import
+-- would hold up every other writer); a rare duplicate costs nothing.
 create table if not exists app_hidden.search_words (
-  word text collate "C" primary key
+  word text collate "C" not null
 );
+create index if not exists search_words_word_idx on app_hidden.search_words (word);
 create index if not exists search_words_trgm_idx on app_hidden.search_words using gin (word public.gin_trgm_ops);
 comment on table app_hidden.search_words is 'Vocabulary of the catalogue (normalised words), for typo correction in search.';
 alter table app_hidden.search_words enable row level security;
