@@ -44,30 +44,41 @@ select 'bench', 'p' || g,
        end
   from generate_series(1, 30000) g;
 
+-- Numbered copies, so that the big inserts below join on integers (hash joins), not on text keys.
+create temporary table bv on commit drop as
+  select row_number() over (order by source_id) as n, id, name from app_public.venues where source = 'bench';
+create temporary table bp on commit drop as
+  select row_number() over (order by source_id) as n, id, name from app_public.performers where source = 'bench';
+alter table bv add primary key (n);
+alter table bp add primary key (n);
+analyze bv;
+analyze bp;
+
 alter table app_public.events disable trigger _100_search_vector;
-insert into app_public.events (source, source_id, venue_id, title, category, genre, starts_at, status, currency, sale_starts_at)
-select 'bench', 'e' || g, v.id,
-       p.name || (array[' — World Tour', ' Live', ': Greatest Hits', ' in Concert', ' — Farewell Tour', ' Unplugged', ' & Friends', ': The Anniversary Show', ' Live at ' || v.name, ' — Summer Festival'])[1 + g % 10],
-       (array['Music', 'Music', 'Music', 'Music', 'Sports', 'Arts & Theatre', 'Comedy', 'Family'])[1 + g % 8],
-       (array['Rock', 'Pop', 'Jazz', 'Hip-Hop/Rap', 'Classical', 'Electronic', 'Country', 'R&B', 'Metal', 'Folk'])[1 + (g / 8) % 10],
-       date_trunc('hour', now()) - interval '180 days' + make_interval(hours => ((g::bigint * 7919) % (720 * 24))::int),
-       case when g % 25 = 0 then 'cancelled' else 'published' end, 'EUR',
-       now() - interval '200 days'
+create temporary table be on commit drop as
+select g, v.id as venue_id, v.name as venue_name, p.id as headliner, p.name as headliner_name,
+       (select q.id from bp q where q.n = 1 + (g * 13 + 5) % 30000) as support
   from generate_series(1, :events) g
-  join app_public.venues v on v.source = 'bench' and v.source_id = 'v' || (1 + (g * 31) % 2000)
-  join app_public.performers p on p.source = 'bench' and p.source_id = 'p' || (1 + (g * 7) % 30000);
+  join bv v on v.n = 1 + (g * 31) % 2000
+  join bp p on p.n = 1 + (g * 7) % 30000;
+insert into app_public.events (source, source_id, venue_id, title, category, genre, starts_at, status, currency, sale_starts_at)
+select 'bench', 'e' || be.g, be.venue_id,
+       be.headliner_name || (array[' — World Tour', ' Live', ': Greatest Hits', ' in Concert', ' — Farewell Tour', ' Unplugged', ' & Friends', ': The Anniversary Show', ' Live at ' || be.venue_name, ' — Summer Festival'])[1 + be.g % 10],
+       (array['Music', 'Music', 'Music', 'Music', 'Sports', 'Arts & Theatre', 'Comedy', 'Family'])[1 + be.g % 8],
+       (array['Rock', 'Pop', 'Jazz', 'Hip-Hop/Rap', 'Classical', 'Electronic', 'Country', 'R&B', 'Metal', 'Folk'])[1 + (be.g / 8) % 10],
+       date_trunc('hour', now()) - interval '180 days' + make_interval(hours => ((be.g::bigint * 7919) % (720 * 24))::int),
+       case when be.g % 25 = 0 then 'cancelled' else 'published' end, 'EUR',
+       now() - interval '200 days'
+  from be;
 alter table app_public.events enable trigger _100_search_vector;
 
 -- Headliner from the title, a support act for every third event; this statement builds the documents.
+create temporary table bid on commit drop as
+  select substr(e.source_id, 2)::int as g, e.id from app_public.events e where e.source = 'bench';
 insert into app_public.event_performers (event_id, performer_id, position)
-select e.id, p.id, 0 from app_public.events e
-  join app_public.performers p on p.source = 'bench' and p.source_id = 'p' || (1 + (substr(e.source_id, 2)::int * 7) % 30000)
- where e.source = 'bench'
+select bid.id, be.headliner, 0 from bid join be on be.g = bid.g
 union all
-select e.id, p.id, 1 from app_public.events e
-  join app_public.performers p on p.source = 'bench' and p.source_id = 'p' || (1 + (substr(e.source_id, 2)::int * 13 + 5) % 30000)
- where e.source = 'bench' and substr(e.source_id, 2)::int % 3 = 0
-   and (substr(e.source_id, 2)::int * 13 + 5) % 30000 <> (substr(e.source_id, 2)::int * 7) % 30000;
+select bid.id, be.support, 1 from bid join be on be.g = bid.g where be.g % 3 = 0 and be.support <> be.headliner;
 
 insert into app_public.price_tiers (event_id, name, amount, currency)
-select e.id, 'Standard', 1500 + (substr(e.source_id, 2)::int * 37) % 20000, 'EUR' from app_public.events e where e.source = 'bench';
+select bid.id, 'Standard', 1500 + (bid.g * 37) % 20000, 'EUR' from bid;
