@@ -41,6 +41,8 @@ const SQLSTATES: Record<string, [number, string]> = {
   BXRFD: [409, 'REFUND_NOT_ALLOWED'],
   BXTNV: [409, 'TICKET_NOT_VALID'],
   BXCHK: [409, 'ALREADY_CHECKED_IN'],
+  BXCUR: [400, 'INVALID_CURSOR'],
+  BXSRT: [400, 'INVALID_SEARCH'],
 };
 
 interface PgError extends Error {

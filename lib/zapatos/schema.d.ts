@@ -10,6 +10,7 @@ Released under the MIT licence: see LICENCE file
 declare module 'zapatos/schema' {
 
   import type * as db from 'zapatos/db';
+  import type * as c from 'zapatos/custom';
 
   // got a type error on schemaVersionCanary below? update by running `npx zapatos`
   export interface schemaVersionCanary extends db.SchemaVersionCanary { version: 104 }
@@ -253,6 +254,7 @@ declare module 'zapatos/schema' {
         queue_enabled: boolean;
         sale_ends_at: Date | null;
         sale_starts_at: Date | null;
+        search_vector: c.PgTsvector | null;
         source: string | null;
         source_id: string | null;
         starts_at: Date;
@@ -275,6 +277,7 @@ declare module 'zapatos/schema' {
         queue_enabled: boolean;
         sale_ends_at: db.TimestampTzString | null;
         sale_starts_at: db.TimestampTzString | null;
+        search_vector: c.PgTsvector | null;
         source: string | null;
         source_id: string | null;
         starts_at: db.TimestampTzString;
@@ -297,6 +300,7 @@ declare module 'zapatos/schema' {
         queue_enabled?: boolean | db.Parameter<boolean> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, boolean | db.Parameter<boolean> | db.SQLFragment | db.ParentColumn>;
         sale_ends_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
         sale_starts_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
+        search_vector?: c.PgTsvector | db.Parameter<c.PgTsvector> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, c.PgTsvector | db.Parameter<c.PgTsvector> | db.SQLFragment | db.ParentColumn>;
         source?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
         source_id?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
         starts_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
@@ -319,6 +323,7 @@ declare module 'zapatos/schema' {
         queue_enabled?: boolean | db.Parameter<boolean> | db.DefaultType | db.SQLFragment;
         sale_ends_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | null | db.DefaultType | db.SQLFragment;
         sale_starts_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | null | db.DefaultType | db.SQLFragment;
+        search_vector?: c.PgTsvector | db.Parameter<c.PgTsvector> | null | db.DefaultType | db.SQLFragment;
         source?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
         source_id?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
         starts_at: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment;
@@ -341,6 +346,7 @@ declare module 'zapatos/schema' {
         queue_enabled?: boolean | db.Parameter<boolean> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, boolean | db.Parameter<boolean> | db.DefaultType | db.SQLFragment>;
         sale_ends_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | null | db.DefaultType | db.SQLFragment>;
         sale_starts_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | null | db.DefaultType | db.SQLFragment>;
+        search_vector?: c.PgTsvector | db.Parameter<c.PgTsvector> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, c.PgTsvector | db.Parameter<c.PgTsvector> | null | db.DefaultType | db.SQLFragment>;
         source?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
         source_id?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
         starts_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment>;
@@ -427,6 +433,7 @@ declare module 'zapatos/schema' {
         created_at: Date;
         id: string;
         name: string;
+        search_vector: c.PgTsvector | null;
         source: string | null;
         source_id: string | null;
         url: string | null;
@@ -435,6 +442,7 @@ declare module 'zapatos/schema' {
         created_at: db.TimestampTzString;
         id: string;
         name: string;
+        search_vector: c.PgTsvector | null;
         source: string | null;
         source_id: string | null;
         url: string | null;
@@ -443,6 +451,7 @@ declare module 'zapatos/schema' {
         created_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
         id?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
         name?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        search_vector?: c.PgTsvector | db.Parameter<c.PgTsvector> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, c.PgTsvector | db.Parameter<c.PgTsvector> | db.SQLFragment | db.ParentColumn>;
         source?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
         source_id?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
         url?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
@@ -742,6 +751,7 @@ declare module 'zapatos/schema' {
         longitude: number | null;
         name: string;
         postal_code: string | null;
+        search_vector: c.PgTsvector | null;
         source: string | null;
         source_id: string | null;
         state: string | null;
@@ -757,6 +767,7 @@ declare module 'zapatos/schema' {
         longitude: number | null;
         name: string;
         postal_code: string | null;
+        search_vector: c.PgTsvector | null;
         source: string | null;
         source_id: string | null;
         state: string | null;
@@ -772,6 +783,7 @@ declare module 'zapatos/schema' {
         longitude?: number | db.Parameter<number> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, number | db.Parameter<number> | db.SQLFragment | db.ParentColumn>;
         name?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
         postal_code?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        search_vector?: c.PgTsvector | db.Parameter<c.PgTsvector> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, c.PgTsvector | db.Parameter<c.PgTsvector> | db.SQLFragment | db.ParentColumn>;
         source?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
         source_id?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
         state?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
@@ -841,26 +853,47 @@ declare module 'zapatos/schema' {
     /* (none) */
   
     /* --- tables --- */
-    /* (none) */
+  
+    export namespace search_words {
+      export type Table = 'app_hidden.search_words';
+      export interface Selectable {
+        word: string;
+      }
+      export interface JSONSelectable {
+        word: string;
+      }
+      export interface Whereable {
+        word?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+      }
+      export interface Insertable {
+        word: string | db.Parameter<string> | db.SQLFragment;
+      }
+      export interface Updatable {
+        word?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+      }
+      export type UniqueIndex = never;
+      export type Column = keyof Selectable;
+      export type OnlyCols<T extends readonly Column[]> = Pick<Selectable, T[number]>;
+      export type SQLExpression = Table | db.ColumnNames<Updatable | (keyof Updatable)[]> | db.ColumnValues<Updatable> | Whereable | Column | db.ParentColumn | db.GenericSQLExpression;
+      export type SQL = SQLExpression | SQLExpression[];
+    }
   
     /* --- aggregate types --- */
   
-    // `never` rather than `any` types would be more accurate in this no-tables case, but they stop `shortcuts.ts` compiling
+    export type Table = search_words.Table;
+    export type Selectable = search_words.Selectable;
+    export type JSONSelectable = search_words.JSONSelectable;
+    export type Whereable = search_words.Whereable;
+    export type Insertable = search_words.Insertable;
+    export type Updatable = search_words.Updatable;
+    export type UniqueIndex = search_words.UniqueIndex;
+    export type Column = search_words.Column;
   
-    export type Table = never;
-    export type Selectable = never;
-    export type JSONSelectable = never;
-    export type Whereable = never;
-    export type Insertable = never;
-    export type Updatable = never;
-    export type UniqueIndex = never;
-    export type Column = never;
-  
-    export type AllBaseTables = [];
+    export type AllBaseTables = [search_words.Table];
     export type AllForeignTables = [];
     export type AllViews = [];
     export type AllMaterializedViews = [];
-    export type AllTablesAndViews = [];
+    export type AllTablesAndViews = [search_words.Table];
   }
 
 
@@ -1283,6 +1316,7 @@ declare module 'zapatos/schema' {
     "app_public.tickets": app_public.tickets.Selectable;
     "app_public.users": app_public.users.Selectable;
     "app_public.venues": app_public.venues.Selectable;
+    "app_hidden.search_words": app_hidden.search_words.Selectable;
     "app_private.admins": app_private.admins.Selectable;
     "app_private.booking_idempotency_keys": app_private.booking_idempotency_keys.Selectable;
     "app_private.checkins": app_private.checkins.Selectable;
@@ -1307,6 +1341,7 @@ declare module 'zapatos/schema' {
     "app_public.tickets": app_public.tickets.JSONSelectable;
     "app_public.users": app_public.users.JSONSelectable;
     "app_public.venues": app_public.venues.JSONSelectable;
+    "app_hidden.search_words": app_hidden.search_words.JSONSelectable;
     "app_private.admins": app_private.admins.JSONSelectable;
     "app_private.booking_idempotency_keys": app_private.booking_idempotency_keys.JSONSelectable;
     "app_private.checkins": app_private.checkins.JSONSelectable;
@@ -1331,6 +1366,7 @@ declare module 'zapatos/schema' {
     "app_public.tickets": app_public.tickets.Whereable;
     "app_public.users": app_public.users.Whereable;
     "app_public.venues": app_public.venues.Whereable;
+    "app_hidden.search_words": app_hidden.search_words.Whereable;
     "app_private.admins": app_private.admins.Whereable;
     "app_private.booking_idempotency_keys": app_private.booking_idempotency_keys.Whereable;
     "app_private.checkins": app_private.checkins.Whereable;
@@ -1355,6 +1391,7 @@ declare module 'zapatos/schema' {
     "app_public.tickets": app_public.tickets.Insertable;
     "app_public.users": app_public.users.Insertable;
     "app_public.venues": app_public.venues.Insertable;
+    "app_hidden.search_words": app_hidden.search_words.Insertable;
     "app_private.admins": app_private.admins.Insertable;
     "app_private.booking_idempotency_keys": app_private.booking_idempotency_keys.Insertable;
     "app_private.checkins": app_private.checkins.Insertable;
@@ -1379,6 +1416,7 @@ declare module 'zapatos/schema' {
     "app_public.tickets": app_public.tickets.Updatable;
     "app_public.users": app_public.users.Updatable;
     "app_public.venues": app_public.venues.Updatable;
+    "app_hidden.search_words": app_hidden.search_words.Updatable;
     "app_private.admins": app_private.admins.Updatable;
     "app_private.booking_idempotency_keys": app_private.booking_idempotency_keys.Updatable;
     "app_private.checkins": app_private.checkins.Updatable;
@@ -1403,6 +1441,7 @@ declare module 'zapatos/schema' {
     "app_public.tickets": app_public.tickets.UniqueIndex;
     "app_public.users": app_public.users.UniqueIndex;
     "app_public.venues": app_public.venues.UniqueIndex;
+    "app_hidden.search_words": app_hidden.search_words.UniqueIndex;
     "app_private.admins": app_private.admins.UniqueIndex;
     "app_private.booking_idempotency_keys": app_private.booking_idempotency_keys.UniqueIndex;
     "app_private.checkins": app_private.checkins.UniqueIndex;
@@ -1427,6 +1466,7 @@ declare module 'zapatos/schema' {
     "app_public.tickets": app_public.tickets.Column;
     "app_public.users": app_public.users.Column;
     "app_public.venues": app_public.venues.Column;
+    "app_hidden.search_words": app_hidden.search_words.Column;
     "app_private.admins": app_private.admins.Column;
     "app_private.booking_idempotency_keys": app_private.booking_idempotency_keys.Column;
     "app_private.checkins": app_private.checkins.Column;
@@ -1451,6 +1491,7 @@ declare module 'zapatos/schema' {
     "app_public.tickets": app_public.tickets.SQL;
     "app_public.users": app_public.users.SQL;
     "app_public.venues": app_public.venues.SQL;
+    "app_hidden.search_words": app_hidden.search_words.SQL;
     "app_private.admins": app_private.admins.SQL;
     "app_private.booking_idempotency_keys": app_private.booking_idempotency_keys.SQL;
     "app_private.checkins": app_private.checkins.SQL;

@@ -1,4 +1,5 @@
-// Browse: list and search events, one event, its tickets. Read-only, as the caller (drafts stay hidden by RLS).
+// Browse: search and list events (app_public.search_events), type-ahead suggestions, one event, its tickets.
+// Read-only, as the caller (drafts stay hidden by RLS).
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
@@ -14,7 +15,22 @@ const limitProp = { type: 'integer', minimum: 1, maximum: 100, default: 20 } as 
 
 interface ListQuery {
   q?: string; city?: string; country?: string; category?: string; venue?: string; performer?: string;
-  from?: string; to?: string; sort: 'date' | 'name'; limit: number; cursor?: string;
+  from?: string; to?: string; minPrice?: number; maxPrice?: number; onSaleOnly?: boolean;
+  includePast?: boolean; includeCancelled?: boolean; sort?: 'relevance' | 'date' | 'name'; limit: number; cursor?: string;
+}
+
+// A search box can receive anything pasted into it: up to 12,000 characters are accepted (only the
+// first words count, see db/functions/search.sql), so a long query is answered, not refused.
+const Q_MAX = 12000;
+const dateOrTime = { type: 'string', anyOf: [{ format: 'date' }, { format: 'date-time' }] } as const;
+
+/** from/to as instants: a bare date is a whole UTC day, so to=2027-01-31 includes events on the 31st. */
+function instant(value: string | undefined, end: boolean): string | null {
+  if (value === undefined) return null;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
+  const day = new Date(`${value}T00:00:00.000Z`);
+  if (end) day.setUTCDate(day.getUTCDate() + 1);
+  return day.toISOString();
 }
 
 interface TicketsQuery {
@@ -28,15 +44,20 @@ export async function eventRoutes(app: FastifyInstance, ctx: ServerContext) {
         type: 'object',
         additionalProperties: false,
         properties: {
-          q: { type: 'string', maxLength: 200 },
+          q: { type: 'string', maxLength: Q_MAX },
           city: { type: 'string', maxLength: 200 },
           country: { type: 'string', pattern: '^[A-Za-z]{2}$' },
           category: { type: 'string', maxLength: 200 },
           venue: { type: 'string', format: 'uuid' },
           performer: { type: 'string', format: 'uuid' },
-          from: { type: 'string', format: 'date-time' },
-          to: { type: 'string', format: 'date-time' },
-          sort: { type: 'string', enum: ['date', 'name'], default: 'date' },
+          from: dateOrTime,
+          to: dateOrTime,
+          minPrice: { type: 'integer', minimum: 0, maximum: 2147483647 },
+          maxPrice: { type: 'integer', minimum: 0, maximum: 2147483647 },
+          onSaleOnly: { type: 'boolean' },
+          includePast: { type: 'boolean' },
+          includeCancelled: { type: 'boolean' },
+          sort: { type: 'string', enum: ['relevance', 'date', 'name'] },
           limit: limitProp,
           cursor: { type: 'string', maxLength: 500 },
         },
@@ -44,48 +65,44 @@ export async function eventRoutes(app: FastifyInstance, ctx: ServerContext) {
     },
   }, async (request) => {
     const query = request.query;
-    const params: unknown[] = [];
-    const p = (value: unknown) => `$${params.push(value)}`;
-    const where: string[] = [];
-    // Past events drop out of the list unless the caller asks for an earlier window.
-    where.push(`e.starts_at >= ${query.from ? `${p(query.from)}::timestamptz` : 'now()'}`);
-    if (query.to) where.push(`e.starts_at < ${p(query.to)}::timestamptz`);
-    if (query.city) where.push(`v.city ilike ${p(query.city)}`);
-    if (query.country) where.push(`v.country = ${p(query.country.toUpperCase())}`);
-    if (query.category) where.push(`e.category ilike ${p(query.category)}`);
-    if (query.venue) where.push(`e.venue_id = ${p(query.venue)}`);
-    if (query.performer) where.push(`exists (select 1 from app_public.event_performers ep where ep.event_id = e.id and ep.performer_id = ${p(query.performer)})`);
-    if (query.q && query.q.trim()) {
-      // Plain substring match for now; ranked full-text search replaces this (see docs/api.md).
-      const like = p(`%${query.q.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-      where.push(`(e.title ilike ${like} or v.name ilike ${like} or v.city ilike ${like}
-                   or exists (select 1 from app_public.event_performers ep join app_public.performers pf on pf.id = ep.performer_id
-                               where ep.event_id = e.id and pf.name ilike ${like}))`);
-    }
-    const byName = query.sort === 'name';
-    const sortKey = byName ? 'lower(e.title)' : 'e.starts_at';
-    if (byName) {
-      // A title can be long: the cursor names the last event, and its sort key is looked up.
-      const cursor = decodeCursor(query.cursor, ['uuid']);
-      if (cursor) where.push(`(lower(e.title), e.id) > (select lower(x.title), x.id from app_public.events x where x.id = ${p(cursor[0])}::uuid)`);
-    } else {
-      const cursor = decodeCursor(query.cursor, ['timestamp', 'uuid']);
-      if (cursor) where.push(`(e.starts_at, e.id) > (${p(cursor[0])}::timestamptz, ${p(cursor[1])}::uuid)`);
-    }
-    const sql = `
-      select ${EVENT_JSON} as event, to_char(e.starts_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as starts_key
-        from app_public.events e join app_public.venues v on v.id = e.venue_id
-       where ${where.join(' and ')}
-       order by ${sortKey}, e.id
-       limit ${p(query.limit + 1)}`;
-    const rows = await ctx.asCaller(request, async (client) => (await client.query(sql, params)).rows);
+    // One more than the page, to know whether there is a next one; its cursor is the last shown hit's.
+    const rows = await ctx.asCaller(request, async (client) => (await client.query(
+      `select ${EVENT_JSON} as event, h.cursor
+         from app_public.search_events(q => $1, from_time => $2, to_time => $3, city => $4, country => $5, category => $6,
+                                       venue_id => $7, performer_id => $8, min_price => $9, max_price => $10,
+                                       on_sale_only => $11, include_past => $12, include_cancelled => $13,
+                                       sort => $14, cursor => $15, page_size => $16) with ordinality as h
+         join app_public.events e on e.id = (h.event).id
+         join app_public.venues v on v.id = e.venue_id
+        order by h.ordinality`,
+      [query.q ?? null, instant(query.from, false), instant(query.to, true), query.city ?? null, query.country ?? null,
+       query.category ?? null, query.venue ?? null, query.performer ?? null, query.minPrice ?? null, query.maxPrice ?? null,
+       query.onSaleOnly ?? false, query.includePast ?? false, query.includeCancelled ?? false, query.sort ?? null,
+       query.cursor ?? null, query.limit + 1])).rows);
     const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
     return {
       items: page.map((r) => r.event),
-      nextCursor: rows.length > query.limit && last
-        ? encodeCursor(byName ? [last.event.id] : [last.starts_key, last.event.id]) : null,
+      nextCursor: rows.length > query.limit ? page[page.length - 1].cursor : null,
     };
+  });
+
+  // Type-ahead: completions for what has been typed so far.
+  app.get<{ Querystring: { q: string; limit: number } }>('/events/suggest', {
+    schema: {
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['q'],
+        properties: {
+          q: { type: 'string', maxLength: Q_MAX },
+          limit: { type: 'integer', minimum: 1, maximum: 10, default: 10 },
+        },
+      },
+    },
+  }, async (request) => {
+    const rows = await ctx.asCaller(request, async (client) => (await client.query(
+      'select kind, id, label, detail from app_public.search_suggestions($1, $2)', [request.query.q, request.query.limit])).rows);
+    return { items: rows };
   });
 
   app.get<{ Params: { id: string } }>('/events/:id', { schema: { params: uuidParam } }, async (request) => {

@@ -184,6 +184,10 @@ const FUNCTIONS: Record<string, string> = {
   reschedule_event: `select app_public.reschedule_event('${pub.eventId}', '2031-06-01 20:00')`,
   change_event_venue: `select app_public.change_event_venue('${draft.eventId}', '${pub.venueId}')`,
   cancel_event: `select app_public.cancel_event('${draft.eventId}')`,
+  'search_events (finds the published event, not the draft)': `select
+     exists (select 1 from app_public.search_events(venue_id => '${pub.venueId}') h where (h.event).id = '${pub.eventId}')
+     and not exists (select 1 from app_public.search_events(venue_id => '${draft.venueId}')) as ok`,
+  search_suggestions: `select count(*) >= 0 as ok from app_public.search_suggestions('test')`,
 };
 
 const EXPECTED_FUNCTIONS: Record<string, Record<Role, string>> = {
@@ -200,6 +204,8 @@ const EXPECTED_FUNCTIONS: Record<string, Record<Role, string>> = {
   reschedule_event: { anonymous: D, user: D, 'another user': D, admin: 'ok' },
   change_event_venue: { anonymous: D, user: D, 'another user': D, admin: 'ok' },
   cancel_event: { anonymous: D, user: D, 'another user': D, admin: 'ok' },
+  'search_events (finds the published event, not the draft)': { anonymous: 'ok', user: 'ok', 'another user': 'ok', admin: 'ok' },
+  search_suggestions: { anonymous: 'ok', user: 'ok', 'another user': 'ok', admin: 'ok' },
 };
 
 t.test('functions: what each role may call', async (t) => {
@@ -234,5 +240,6 @@ t.test('every app_public function is in the matrix or is a computed column grant
   t.same(rows.filter((r) => !listed.has(r.name)).map((r) => [r.name, r.visitor, r.admin]),
     computed.map((name) => [name, true, true]), 'the rest are read-only computed columns');
   t.same(rows.filter((r) => listed.has(r.name) && r.visitor).map((r) => r.name).sort(),
-    ['cancel_booking', 'confirm_booking', 'create_booking', 'current_user', 'current_user_id', 'start_checkout'], 'what visitors may execute');
+    ['cancel_booking', 'confirm_booking', 'create_booking', 'current_user', 'current_user_id', 'search_events', 'search_suggestions', 'start_checkout'],
+    'what visitors may execute');
 });
