@@ -46,17 +46,26 @@ export function pgSettingsFor(claims: Claims, paymentProvider: string): Record<s
   };
 }
 
-export async function withSettings<T>(pool: pg.Pool, settings: Record<string, string>, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+/** Runs fn inside begin/commit on a client that is already checked out; rolls back when fn throws. */
+export async function inTransaction<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
+  await client.query('begin');
   try {
-    await client.query('begin');
-    await client.query('select set_config(k, v, true) from json_each_text($1::json) as s(k, v)', [JSON.stringify(settings)]);
-    const result = await fn(client);
+    const result = await fn();
     await client.query('commit');
     return result;
   } catch (err) {
     await client.query('rollback').catch(() => {});
     throw err;
+  }
+}
+
+export async function withSettings<T>(pool: pg.Pool, settings: Record<string, string>, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    return await inTransaction(client, async () => {
+      await client.query('select set_config(k, v, true) from json_each_text($1::json) as s(k, v)', [JSON.stringify(settings)]);
+      return fn(client);
+    });
   } finally {
     client.release();
   }

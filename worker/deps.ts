@@ -2,6 +2,7 @@
 // per worker from the configuration; tests build their own (pointed at fakes) and call the tasks.
 import type pg from 'pg';
 import type { Config } from '../lib/config.ts';
+import { inTransaction as runInTransaction } from '../lib/db.ts';
 import { makeMailer, type Mailer } from '../lib/mail/mailer.ts';
 import { makeGateways, type PaymentGateways } from '../lib/payments/index.ts';
 
@@ -31,15 +32,5 @@ export function withClientOf(pool: pg.Pool): WithClient {
 
 /** Runs fn in a transaction on one connection. */
 export function inTransaction<T>(withClient: WithClient, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  return withClient(async (client) => {
-    await client.query('begin');
-    try {
-      const result = await fn(client);
-      await client.query('commit');
-      return result;
-    } catch (err) {
-      await client.query('rollback').catch(() => {});
-      throw err;
-    }
-  });
+  return withClient((client) => runInTransaction(client, () => fn(client)));
 }

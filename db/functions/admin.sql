@@ -175,7 +175,7 @@ grant execute on function app_public.remove_unsold_inventory(uuid, uuid[]) to bo
 /*
  * Reschedule: the admin gives the new wall time at the venue; the venue's time zone turns it into an
  * instant, so 20:00 stays 20:00 local across a DST change. Every confirmed booking's holder gets one
- * "rescheduled" email per new start time (job key), queued in one batch.
+ * "rescheduled" email per new start time (notify_event_holders: one mail row per booking and time).
  */
 create or replace function app_public.reschedule_event(event_id uuid, local_starts_at timestamp)
   returns app_public.events
