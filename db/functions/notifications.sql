@@ -172,9 +172,7 @@ begin
     perform app_hidden.queue_email(v_booking.id, kind,
       case when kind = 'event_rescheduled' then to_char(v_event.starts_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') else '' end);
     if kind = 'event_cancelled' then
-      perform app_hidden.queue_refund(p.id, p.amount - coalesce((select sum(r.amount) from app_public.refunds r
-                                                                   where r.payment_id = p.id and r.status <> 'failed'), 0)::int,
-                                      'event_cancelled')
+      perform app_hidden.queue_refund(p.id, app_hidden.payment_refundable(p.id), 'event_cancelled')
          from app_public.payments p where p.booking_id = v_booking.id and p.status = 'paid';
     end if;
     v_count := v_count + 1;

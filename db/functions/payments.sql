@@ -206,6 +206,16 @@ begin
 end;
 $$;
 
+-- What of a payment is still refundable: paid, less every refund that has not failed.
+create or replace function app_hidden.payment_refundable(payment_id uuid) returns int
+  language sql stable
+  set search_path to pg_catalog, public, pg_temp
+as $$
+  select p.amount - coalesce((select sum(r.amount) from app_public.refunds r
+                               where r.payment_id = p.id and r.status <> 'failed'), 0)::int
+    from app_public.payments p where p.id = payment_refundable.payment_id;
+$$;
+
 -- An operator's refund, full or partial; never more than what was paid and not yet refunded.
 create or replace function app_private.request_refund(payment_id uuid, amount int) returns uuid
   language plpgsql volatile
@@ -220,8 +230,7 @@ begin
   if not found then
     perform app_hidden.raise_error('BXPNF', 'No such payment.', jsonb_build_object('paymentId', payment_id));
   end if;
-  v_left := v_payment.amount - coalesce((select sum(r.amount) from app_public.refunds r
-                                           where r.payment_id = v_payment.id and r.status <> 'failed'), 0);
+  v_left := app_hidden.payment_refundable(v_payment.id);
   if v_payment.status <> 'paid' or amount <= 0 or amount > v_left then
     perform app_hidden.raise_error('BXRFD', 'A refund must be positive and at most what was paid and not yet refunded.',
       jsonb_build_object('paymentStatus', v_payment.status, 'refundable', greatest(v_left, 0), 'requested', amount));
