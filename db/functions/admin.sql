@@ -36,6 +36,21 @@ begin
 end;
 $$;
 
+-- The same, for changes that a cancelled event no longer takes (verb: what the message says it cannot be).
+create or replace function app_hidden.open_event_for_admin_change(event_id uuid, verb text) returns app_public.events
+  language plpgsql volatile
+  set search_path to pg_catalog, public, pg_temp
+as $$
+declare
+  v_event app_public.events := app_hidden.event_for_admin_change(event_id);
+begin
+  if v_event.status = 'cancelled' then
+    perform app_hidden.raise_error('BXEST', format('A cancelled event cannot be %s.', verb), jsonb_build_object('status', v_event.status));
+  end if;
+  return v_event;
+end;
+$$;
+
 -- Status changes through updateEvent may publish, postpone or take back to draft; cancelling is
 -- cancel_event's alone (it stops sales and queues refunds), and a cancelled event stays cancelled.
 -- The owner (importer, security-definer functions such as cancel_event, tests) is not held to this.
@@ -110,10 +125,7 @@ declare
   v_last int;
 begin
   perform app_hidden.require_admin();
-  v_event := app_hidden.event_for_admin_change(event_id);
-  if v_event.status = 'cancelled' then
-    perform app_hidden.raise_error('BXEST', 'A cancelled event cannot be changed.', jsonb_build_object('status', v_event.status));
-  end if;
+  v_event := app_hidden.open_event_for_admin_change(event_id, 'changed');
   if not exists (select 1 from app_public.price_tiers pt where pt.event_id = v_event.id and pt.id = add_inventory.price_tier_id) then
     perform app_hidden.raise_error('BXPTN', 'That price tier is not this event''s.', jsonb_build_object('priceTierId', price_tier_id));
   end if;
@@ -187,10 +199,7 @@ declare
   v_starts_at timestamptz;
 begin
   perform app_hidden.require_admin();
-  v_event := app_hidden.event_for_admin_change(event_id);
-  if v_event.status = 'cancelled' then
-    perform app_hidden.raise_error('BXEST', 'A cancelled event cannot be rescheduled.', jsonb_build_object('status', v_event.status));
-  end if;
+  v_event := app_hidden.open_event_for_admin_change(event_id, 'rescheduled');
   select local_starts_at at time zone v.timezone into v_starts_at from app_public.venues v where v.id = v_event.venue_id;
   if v_starts_at is null then
     perform app_hidden.raise_error('BXADI', 'Give the new local start time.', jsonb_build_object('field', 'localStartsAt'));
@@ -225,10 +234,7 @@ declare
   v_live int;
 begin
   perform app_hidden.require_admin();
-  v_event := app_hidden.event_for_admin_change(event_id);
-  if v_event.status = 'cancelled' then
-    perform app_hidden.raise_error('BXEST', 'A cancelled event cannot be changed.', jsonb_build_object('status', v_event.status));
-  end if;
+  v_event := app_hidden.open_event_for_admin_change(event_id, 'changed');
   if not exists (select 1 from app_public.venues v where v.id = change_event_venue.venue_id) then
     perform app_hidden.raise_error('BXVNF', 'No such venue.', jsonb_build_object('venueId', venue_id));
   end if;
