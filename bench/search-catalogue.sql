@@ -54,7 +54,7 @@ alter table bp add primary key (n);
 analyze bv;
 analyze bp;
 
-alter table app_public.events disable trigger _100_search_vector;
+alter table app_public.events disable trigger _100_search_fields;
 create temporary table be on commit drop as
 select g, v.id as venue_id, v.name as venue_name, p.id as headliner, p.name as headliner_name,
        (select q.id from bp q where q.n = 1 + (g * 13 + 5) % 30000) as support
@@ -70,7 +70,7 @@ select 'bench', 'e' || be.g, be.venue_id,
        case when be.g % 25 = 0 then 'cancelled' else 'published' end, 'EUR',
        now() - interval '200 days'
   from be;
-alter table app_public.events enable trigger _100_search_vector;
+alter table app_public.events enable trigger _100_search_fields;
 
 -- Headliner from the title, a support act for every third event. The trigger's own refresh is
 -- paused here and called right after ANALYZE: inside this transaction the statistics still say

@@ -58,6 +58,9 @@ if (have === 0) {
   log(`generated in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 } else {
   log(`reusing the catalogue already there (${have.toLocaleString('en')} events)`);
+  // A migration may just have rewritten every event (new search columns): measure the catalogue as
+  // autovacuum would leave it, with fresh statistics and visibility map.
+  await owner.query('vacuum analyze app_public.events');
 }
 
 // The API's view: the visitor role, so row-level security applies as it does for real requests.

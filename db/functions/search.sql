@@ -2,16 +2,17 @@
 -- the query builder (stop words, prefixes, typo correction) and search_events / search_suggestions.
 -- Normalisation and the text-search configuration are in the migration (stored data depends on them).
 -- Helpers called per row do not pin search_path (they are not security definer; names are
--- schema-qualified): a SET clause on event_search_document cost 4 ms per document instead of 0.2 ms.
+-- schema-qualified): a SET clause on the per-event document function cost 4 ms per document instead of 0.2 ms.
 -- The statement-level refreshes are security definer (admins edit the catalogue but may not write
--- search_vector or the vocabulary themselves); they pin search_path once per statement.
+-- the search columns or the vocabulary themselves); they pin search_path once per statement.
 
 /*
- * The search document of an event, from its own columns, its performers and its venue.
+ * The search fields of an event, from its own columns, its performers and its venue: the two
+ * documents and the venue's city and country (see migration 000005).
  */
-create or replace function app_hidden.event_search_document(event_id uuid, title text, description text,
-                                                            category text, genre text, venue_id uuid)
-  returns tsvector
+create or replace function app_hidden.event_search_fields(
+  event_id uuid, title text, description text, category text, genre text, venue_id uuid,
+  out title_vector tsvector, out detail_vector tsvector, out venue_city_key text, out venue_country text)
   -- plpgsql rather than sql: its plans are cached for the session, which matters for bulk imports.
   language plpgsql stable parallel safe
 as $$
@@ -22,25 +23,28 @@ declare
 begin
   select string_agg(p.name, ' ' order by ep.position, p.name) into v_performers
     from app_public.event_performers ep join app_public.performers p on p.id = ep.performer_id
-   where ep.event_id = event_search_document.event_id;
-  select v.name, v.city into v_venue, v_city from app_public.venues v where v.id = event_search_document.venue_id;
-  return setweight(to_tsvector('app_hidden.search'::regconfig, app_hidden.search_normalize(coalesce(title, ''))), 'A')
-      || setweight(to_tsvector('app_hidden.search'::regconfig, app_hidden.search_normalize(coalesce(v_performers, ''))), 'A')
-      || setweight(to_tsvector('app_hidden.search'::regconfig, app_hidden.search_normalize(coalesce(v_venue, ''))), 'B')
-      || setweight(to_tsvector('app_hidden.search'::regconfig, app_hidden.search_normalize(concat_ws(' ', v_city, category, genre))), 'C')
-      || setweight(to_tsvector('app_hidden.search'::regconfig, app_hidden.search_normalize(left(coalesce(description, ''), 4000))), 'D');
+   where ep.event_id = event_search_fields.event_id;
+  select v.name, v.city, v.country into v_venue, v_city, venue_country
+    from app_public.venues v where v.id = event_search_fields.venue_id;
+  title_vector := to_tsvector('app_hidden.search'::regconfig, app_hidden.search_normalize(coalesce(title, '')))
+               || to_tsvector('app_hidden.search'::regconfig, app_hidden.search_normalize(coalesce(v_performers, '')));
+  detail_vector := to_tsvector('app_hidden.search'::regconfig, app_hidden.search_normalize(concat_ws(' ', v_venue, v_city, category, genre)))
+                || to_tsvector('app_hidden.search'::regconfig, app_hidden.search_normalize(left(coalesce(description, ''), 4000)));
+  venue_city_key := app_hidden.search_normalize(v_city);
 end;
 $$;
-comment on function app_hidden.event_search_document(uuid, text, text, text, text, uuid) is
-  'An event''s search document: title and performers weigh most, then venue, then city/category/genre, then description.';
--- The row trigger that fills search_vector runs as whoever writes the event: admins too.
-grant execute on function app_hidden.event_search_document(uuid, text, text, text, text, uuid) to boxoffice_admin;
+comment on function app_hidden.event_search_fields(uuid, text, text, text, text, uuid) is
+  'An event''s search documents (title and performers; venue, city, category, genre, description) and its venue''s city and country.';
+-- The row trigger that fills them runs as whoever writes the event: admins too.
+grant execute on function app_hidden.event_search_fields(uuid, text, text, text, text, uuid) to boxoffice_admin;
 
-create or replace function app_hidden.events_set_search_vector() returns trigger
+create or replace function app_hidden.events_set_search_fields() returns trigger
   language plpgsql volatile
 as $$
 begin
-  new.search_vector := app_hidden.event_search_document(new.id, new.title, new.description, new.category, new.genre, new.venue_id);
+  select f.title_vector, f.detail_vector, f.venue_city_key, f.venue_country
+    into new.title_vector, new.detail_vector, new.venue_city_key, new.venue_country
+    from app_hidden.event_search_fields(new.id, new.title, new.description, new.category, new.genre, new.venue_id) f;
   return new;
 end;
 $$;
@@ -51,7 +55,9 @@ create or replace function app_hidden.refresh_event_search(event_ids uuid[]) ret
   set search_path to pg_catalog, public, pg_temp
 as $$
   update app_public.events e
-     set search_vector = app_hidden.event_search_document(e.id, e.title, e.description, e.category, e.genre, e.venue_id)
+     set (title_vector, detail_vector, venue_city_key, venue_country) =
+       (select f.title_vector, f.detail_vector, f.venue_city_key, f.venue_country
+          from app_hidden.event_search_fields(e.id, e.title, e.description, e.category, e.genre, e.venue_id) f)
     from (select distinct u.id from unnest(event_ids) as u(id)) as x
    where e.id = x.id;  -- a join: "= any(array)" with a parameter scans the array for every row
 $$;
@@ -95,7 +101,7 @@ begin
     select e.id
       from new_rows n join old_rows o on o.id = n.id
       join app_public.events e on e.venue_id = n.id
-     where (n.name, n.city) is distinct from (o.name, o.city)));
+     where (n.name, n.city, n.country) is distinct from (o.name, o.city, o.country)));
   return null;
 end;
 $$;
@@ -117,9 +123,9 @@ begin
 end;
 $$;
 
-drop trigger if exists _100_search_vector on app_public.events;
-create trigger _100_search_vector before insert or update of title, description, category, genre, venue_id
-  on app_public.events for each row execute function app_hidden.events_set_search_vector();
+drop trigger if exists _100_search_fields on app_public.events;
+create trigger _100_search_fields before insert or update of title, description, category, genre, venue_id
+  on app_public.events for each row execute function app_hidden.events_set_search_fields();
 drop trigger if exists _500_search_words_insert on app_public.events;
 create trigger _500_search_words_insert after insert on app_public.events
   referencing new table as new_rows for each statement execute function app_hidden.search_words_add();
@@ -158,9 +164,7 @@ create trigger _500_search_words_update after update on app_public.venues
   referencing new table as new_rows for each statement execute function app_hidden.search_words_add();
 
 -- Rows that existed before search did (cheap when there are none).
-update app_public.events e
-   set search_vector = app_hidden.event_search_document(e.id, e.title, e.description, e.category, e.genre, e.venue_id)
- where e.search_vector is null;
+select app_hidden.refresh_event_search(array(select e.id from app_public.events e where e.title_vector is null));
 insert into app_hidden.search_words (word)
 select distinct w.word
   from (select concat_ws(' ', title, category, genre) as t from app_public.events
@@ -171,20 +175,22 @@ select distinct w.word
    and not exists (select 1 from app_hidden.search_words);
 
 /*
- * The text query of a search box: null when the text has no word at all.
+ * The words of a search box, each as a tsquery: null when the text has no word at all. An event
+ * matches a search when it matches every term (in its title, performers, venue, city, category or
+ * description).
  * - Only the first 10 words (of the first 1,000 characters) count; longer words than 60 are ignored.
  * - Stop words are left out unless the query is only stop words ("The Who", "Take That" still work).
  * - The last word is a prefix (people type).
  * - A word that is in no title, performer, venue, city or category is also matched as its three
  *   nearest words of the vocabulary (trigram similarity >= 0.3): one or two letters off still finds.
  */
-create or replace function app_hidden.search_query(q text) returns tsquery
+create or replace function app_hidden.search_terms(q text) returns tsquery[]
   language plpgsql stable parallel safe
 as $$
 declare
   v_words text[];
   v_content text[];
-  v_result tsquery;
+  v_result tsquery[] := '{}';
   v_term tsquery;
   v_word text;
   v_prefix boolean;
@@ -222,12 +228,28 @@ begin
         v_term := v_term || to_tsquery('app_hidden.search', v_fix);
       end loop;
     end if;
+    v_result := v_result || v_term;
+  end loop;
+  return v_result;
+end;
+$$;
+comment on function app_hidden.search_terms(text) is 'The words of a search box text as tsqueries, one per word (stop words, prefix, typo correction); null when it has no word.';
+
+-- All the terms together (an event must match each): null when the text has no word.
+create or replace function app_hidden.search_query(q text) returns tsquery
+  language plpgsql stable parallel safe
+as $$
+declare
+  v_term tsquery;
+  v_result tsquery;
+begin
+  foreach v_term in array coalesce(app_hidden.search_terms(q), '{}') loop
     v_result := case when v_result is null then v_term else v_result && v_term end;
   end loop;
   return v_result;
 end;
 $$;
-comment on function app_hidden.search_query(text) is 'The tsquery of a search box text (stop words, prefix, typo correction); null when it has no word.';
+comment on function app_hidden.search_query(text) is 'The tsquery of a search box text: all its terms (see search_terms); null when it has no word.';
 
 -- Opaque cursors: base64url of a JSON array whose first element names the sort it belongs to.
 create or replace function app_hidden.search_cursor_encode(key jsonb) returns text
@@ -262,6 +284,16 @@ $$;
  * search_events: find events by text and filters, ranked or sorted, one keyset page at a time.
  * Returns at most page_size hits; pass a hit's cursor as `cursor` for the ones after it. Ask for one
  * more than you show to know whether there is a next page.
+ *
+ * Relevance has two tiers, each in start-time order: events whose title or performers hold every
+ * word (rank 1), then events where some word is only in the venue, city, category, genre or
+ * description (rank 0.5). Each tier is one query ordered by (starts_at, id), so the planner can
+ * read a common word's matches from the start-time index and stop after a page, or a rare word's
+ * matches from the text index and sort the few found; ranking every match first (ts_rank) cost
+ * 80-210 ms for a common word on a million events. The lower tier is written as "some word in the
+ * details and not in the title" rather than "not the upper tier", so that its row estimate comes
+ * from the details document's own statistics: a word found only in titles then reads as rare there
+ * instead of sending the planner down the whole start-time index.
  */
 create or replace function app_public.search_events(
   q text default null,
@@ -287,14 +319,26 @@ create or replace function app_public.search_events(
   set search_path to pg_catalog, public, pg_temp
 as $$
 declare
-  v_query tsquery;
+  v_terms tsquery[];
+  v_all tsquery;
+  v_term tsquery;
   v_sort text := coalesce(sort, case when nullif(btrim(q), '') is null then 'date' else 'relevance' end);
   v_key jsonb;
   v_where text[] := array[$w$e.status <> 'draft'$w$];
-  v_order text;
-  v_cursor text;
-  v_rank text := '0::real';
-  v_sql text;
+  v_text text;   -- every word in the title, performers or details
+  v_title text;  -- every word in the title or performers: the upper relevance tier
+  v_rest text;   -- some word only in the details: with v_text, the lower tier
+  v_rank text := '0';
+  v_date_key constant text := $c$to_char(e.starts_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')$c$;
+  v_after_date constant text := '(e.starts_at, e.id) > ((%s)::timestamptz, (%s)::uuid)';
+  -- One page: the ids in order from whichever index suits, then the rows and cursors of those only.
+  v_page constant text := $s$
+    select e, %s::real, app_hidden.search_cursor_encode(%s)
+      from (select e.id, %s as sort_key from app_public.events e where %s order by 2, 1 limit $12) as x
+      join app_public.events e on e.id = x.id
+     order by x.sort_key, x.id$s$;
+  v_upper boolean;
+  v_found int := 0;
 begin
   if v_sort not in ('relevance', 'date', 'name') then
     perform app_hidden.raise_error('BXSRT', 'sort must be relevance, date or name.', jsonb_build_object('sort', sort));
@@ -303,13 +347,21 @@ begin
     perform app_hidden.raise_error('BXSRT', 'page_size must be between 1 and 101.', jsonb_build_object('pageSize', page_size));
   end if;
   if nullif(btrim(q), '') is not null then
-    v_query := app_hidden.search_query(q);
+    v_terms := app_hidden.search_terms(q);
     -- A query with no word left ("!!!", "--") finds nothing, rather than everything.
-    if v_query is null then
+    if v_terms is null then
       return;
     end if;
-    v_where := v_where || 'e.search_vector @@ $1'::text;
-    v_rank := 'ts_rank(''{0.1, 0.2, 0.4, 1.0}'', e.search_vector, $1)';
+    foreach v_term in array v_terms loop
+      v_all := case when v_all is null then v_term else v_all && v_term end;
+    end loop;
+    -- tsqueries are inlined as literals: the planner estimates each from the column statistics.
+    select string_agg(format('(e.title_vector @@ %1$L::tsquery or e.detail_vector @@ %1$L::tsquery)', t), ' and '),
+           '(' || string_agg(format('(e.detail_vector @@ %1$L::tsquery and not e.title_vector @@ %1$L::tsquery)', t), ' or ') || ')'
+      into v_text, v_rest
+      from unnest(v_terms) as t;
+    v_title := format('e.title_vector @@ %L::tsquery', v_all);
+    v_rank := format('case when %s then 1 else 0.5 end', v_title);
   elsif v_sort = 'relevance' then
     v_sort := 'date'; -- nothing to rank by
   end if;
@@ -319,16 +371,9 @@ begin
   if to_time is not null then v_where := v_where || 'e.starts_at < $3'::text; end if;
   if not include_cancelled then v_where := v_where || $w$e.status <> 'cancelled'$w$::text; end if;
   if on_sale_only then v_where := v_where || 'app_public.events_on_sale(e)'::text; end if;
-  -- The venues are looked up once (an array), then events are walked in sort order.
-  if city is not null then
-    v_where := v_where || 'e.venue_id = any(array(select v.id from app_public.venues v where app_hidden.search_normalize(v.city) = app_hidden.search_normalize($4)))'::text;
-  end if;
-  if country is not null then
-    v_where := v_where || 'e.venue_id = any(array(select v.id from app_public.venues v where v.country = upper($5)))'::text;
-  end if;
-  if category is not null then
-    v_where := v_where || 'app_hidden.search_normalize(e.category) = app_hidden.search_normalize($6)'::text;
-  end if;
+  if city is not null then v_where := v_where || 'e.venue_city_key = app_hidden.search_normalize($4)'::text; end if;
+  if country is not null then v_where := v_where || 'e.venue_country = upper($5)'::text; end if;
+  if category is not null then v_where := v_where || 'e.category_key = app_hidden.search_normalize($6)'::text; end if;
   if venue_id is not null then v_where := v_where || 'e.venue_id = $7'::text; end if;
   if performer_id is not null then
     v_where := v_where || 'exists (select 1 from app_public.event_performers ep where ep.event_id = e.id and ep.performer_id = $8)'::text;
@@ -336,47 +381,47 @@ begin
   if min_price is not null or max_price is not null then
     v_where := v_where || 'exists (select 1 from app_public.price_tiers pt where pt.event_id = e.id and pt.amount >= coalesce($9, 0) and pt.amount <= coalesce($10, 2147483647))'::text;
   end if;
-
   if search_events.cursor is not null then
     v_key := app_hidden.search_cursor_decode(search_events.cursor, v_sort);
   end if;
-  case v_sort
-  when 'date' then
-    v_order := 'e.starts_at, e.id';
-    v_cursor := $c$jsonb_build_array('date', to_char(e.starts_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), e.id)$c$;
-    if v_key is not null then
-      v_where := v_where || '(e.starts_at, e.id) > (($11 ->> 1)::timestamptz, ($11 ->> 2)::uuid)'::text;
-    end if;
-  when 'name' then
-    -- Titles can be long: the cursor names the last event and its sort key is looked up.
-    v_order := 'lower(e.title), e.id';
-    v_cursor := $c$jsonb_build_array('name', e.id)$c$;
-    if v_key is not null then
-      v_where := v_where || '(lower(e.title), e.id) > (select lower(x.title), x.id from app_public.events x where x.id = ($11 ->> 1)::uuid)'::text;
-    end if;
-  else
-    -- Equal relevance: the sooner event first.
-    v_order := 'r.rank desc, e.starts_at, e.id';
-    v_cursor := $c$jsonb_build_array('relevance', r.rank, to_char(e.starts_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), e.id)$c$;
-  end case;
 
-  if v_sort = 'relevance' and v_key is not null then
-    v_where := v_where || '(r.rank < ($11 ->> 1)::real or (r.rank = ($11 ->> 1)::real and (e.starts_at, e.id) > (($11 ->> 2)::timestamptz, ($11 ->> 3)::uuid)))'::text;
+  if v_sort = 'relevance' then
+    -- The cursor's rank tells the tier it is in: the upper tier's pages come first.
+    v_upper := v_key is null or (v_key ->> 1)::real >= 1;
+    if v_upper then
+      return query execute format(v_page, '1', format($c$jsonb_build_array('relevance', 1, %s, e.id)$c$, v_date_key), 'e.starts_at',
+          array_to_string(v_where || v_title || case when v_key is not null then format(v_after_date, '$11 ->> 2', '$11 ->> 3') end, ' and '))
+        using null::text, from_time, to_time, city, country, category, venue_id, performer_id, min_price, max_price, v_key, page_size;
+      get diagnostics v_found = row_count;
+    end if;
+    if v_found < page_size then
+      return query execute format(v_page, '0.5', format($c$jsonb_build_array('relevance', 0.5, %s, e.id)$c$, v_date_key), 'e.starts_at',
+          array_to_string(v_where || v_text || v_rest || case when not v_upper then format(v_after_date, '$11 ->> 2', '$11 ->> 3') end, ' and '))
+        using null::text, from_time, to_time, city, country, category, venue_id, performer_id, min_price, max_price, v_key, page_size - v_found;
+    end if;
+    return;
   end if;
-  v_sql := format($s$
-    select e, r.rank, app_hidden.search_cursor_encode(%s)
-      from app_public.events e cross join lateral (select %s as rank) as r
-     where %s
-     order by %s
-     limit $12$s$,
-    v_cursor, v_rank, array_to_string(v_where, ' and '), v_order);
-  return query execute v_sql
-    using v_query, from_time, to_time, city, country, category, venue_id, performer_id, min_price, max_price, v_key, page_size;
+
+  if v_text is not null then v_where := v_where || v_text; end if;
+  if v_sort = 'date' then
+    if v_key is not null then v_where := v_where || format(v_after_date, '$11 ->> 1', '$11 ->> 2'); end if;
+    return query execute format(v_page, v_rank, format($c$jsonb_build_array('date', %s, e.id)$c$, v_date_key), 'e.starts_at',
+        array_to_string(v_where, ' and '))
+      using null::text, from_time, to_time, city, country, category, venue_id, performer_id, min_price, max_price, v_key, page_size;
+  else
+    -- Titles can be long: the cursor names the last event and its sort key is looked up.
+    if v_key is not null then
+      v_where := v_where || '(lower(e.title), e.id) > (select lower(c.title), c.id from app_public.events c where c.id = ($11 ->> 1)::uuid)'::text;
+    end if;
+    return query execute format(v_page, v_rank, $c$jsonb_build_array('name', e.id)$c$, 'lower(e.title)', array_to_string(v_where, ' and '))
+      using null::text, from_time, to_time, city, country, category, venue_id, performer_id, min_price, max_price, v_key, page_size;
+  end if;
 end;
 $$;
 comment on function app_public.search_events(text, timestamptz, timestamptz, text, text, text, uuid, uuid, int, int, boolean, boolean, boolean, text, text, int) is
-  'Finds events. q searches titles, performers, venues, cities and categories (accent- and case-insensitive, prefixes, typos, stop-word-only names); filters: from_time/to_time (start in [from, to)), city, country, category, venue, performer, price range (some price tier inside it, minor units), on sale now. Upcoming and not cancelled unless include_past/include_cancelled (or an earlier from_time). sort: relevance (default with q), date (default without), name. Keyset pages: pass the last hit''s cursor as cursor for the next page (ask for one more than you show to know whether there is one).';
+  'Finds events. q searches titles, performers, venues, cities, categories and descriptions (accent- and case-insensitive, prefixes, typos, stop-word-only names); filters: from_time/to_time (start in [from, to)), city, country, category, venue, performer, price range (some price tier inside it, minor units), on sale now. Upcoming and not cancelled unless include_past/include_cancelled (or an earlier from_time). sort: relevance (default with q: rank 1 when the title or performers hold every word, else 0.5; soonest first within a rank), date (default without), name. Keyset pages: pass the last hit''s cursor as cursor for the next page (ask for one more than you show to know whether there is one).';
 grant execute on function app_public.search_events(text, timestamptz, timestamptz, text, text, text, uuid, uuid, int, int, boolean, boolean, boolean, text, text, int) to boxoffice_visitor;
+grant execute on function app_hidden.search_terms(text) to boxoffice_visitor;
 grant execute on function app_hidden.search_query(text) to boxoffice_visitor;
 grant execute on function app_hidden.unaccent_immutable(text) to boxoffice_visitor;
 grant execute on function app_hidden.search_normalize(text) to boxoffice_visitor;
@@ -387,36 +432,44 @@ grant execute on function app_hidden.search_cursor_decode(text, text) to boxoffi
  * search_suggestions: type-ahead completions for what has been typed so far: performers, venues and
  * upcoming events whose names match (the last word as a prefix, typos corrected like search_events).
  * Names that start with the text come first, then performers before venues before events.
+ * Events are the soonest ones whose title or performers match: read in start-time order, like
+ * search_events' upper tier (the tsquery is inlined so the planner can choose that order).
  */
 create or replace function app_public.search_suggestions(q text, max_count int default 10)
   returns setof app_public.search_suggestion
   -- security definer for the same reason as search_events (index use under RLS); drafts left out here.
-  language sql stable parallel safe security definer
+  language plpgsql stable parallel safe security definer
   set search_path to pg_catalog, public, pg_temp
 as $$
-  with input as (
-    select app_hidden.search_query(q) as query, app_hidden.search_normalize(left(coalesce(q, ''), 200)) as text,
-           least(greatest(coalesce(max_count, 10), 1), 10) as n
-  ), candidates as (
-    (select 'performer' as kind, 1 as kind_order, p.id, p.name as label, null::text as detail
-       from app_public.performers p, input i
-      where p.search_vector @@ i.query
-      order by ts_rank(p.search_vector, i.query) desc, char_length(p.name), p.id limit 10)
-    union all
-    (select 'venue', 2, v.id, v.name, concat_ws(', ', v.city, v.country)
-       from app_public.venues v, input i
-      where v.search_vector @@ i.query
-      order by ts_rank(v.search_vector, i.query) desc, char_length(v.name), v.id limit 10)
-    union all
-    (select 'event', 3, e.id, e.title, to_char(e.starts_at at time zone 'UTC', 'YYYY-MM-DD')
-       from app_public.events e, input i
-      where e.search_vector @@ i.query and e.starts_at >= now() and e.status not in ('cancelled', 'draft')
-      order by ts_rank('{0.01, 0.02, 0.1, 1.0}', e.search_vector, i.query) desc, e.starts_at, e.id limit 10)
-  )
-  select c.kind, c.id, c.label, c.detail
-    from candidates c, input i
-   order by starts_with(app_hidden.search_normalize(c.label), i.text) desc, c.kind_order, char_length(c.label), c.label, c.id
-   limit (select n from input)
+declare
+  v_query tsquery := app_hidden.search_query(q);
+begin
+  if v_query is null then
+    return;
+  end if;
+  return query execute format($q$
+    with candidates as (
+      (select 'performer' as kind, 1 as kind_order, p.id, p.name as label, null::text as detail
+         from app_public.performers p
+        where p.search_vector @@ %1$L::tsquery
+        order by ts_rank(p.search_vector, %1$L::tsquery) desc, char_length(p.name), p.id limit 10)
+      union all
+      (select 'venue', 2, v.id, v.name, concat_ws(', ', v.city, v.country)
+         from app_public.venues v
+        where v.search_vector @@ %1$L::tsquery
+        order by ts_rank(v.search_vector, %1$L::tsquery) desc, char_length(v.name), v.id limit 10)
+      union all
+      (select 'event', 3, e.id, e.title, to_char(e.starts_at at time zone 'UTC', 'YYYY-MM-DD')
+         from app_public.events e
+        where e.title_vector @@ %1$L::tsquery and e.starts_at >= now() and e.status not in ('cancelled', 'draft')
+        order by e.starts_at, e.id limit 10)
+    )
+    select c.kind, c.id, c.label, c.detail
+      from candidates c
+     order by starts_with(app_hidden.search_normalize(c.label), %2$L) desc, c.kind_order, char_length(c.label), c.label, c.id
+     limit %3$s$q$,
+    v_query, app_hidden.search_normalize(left(coalesce(q, ''), 200)), least(greatest(coalesce(max_count, 10), 1), 10));
+end;
 $$;
 comment on function app_public.search_suggestions(text, int) is
   'Up to max_count (at most 10) type-ahead completions: performers, venues and upcoming events matching what was typed so far.';

@@ -243,9 +243,11 @@ declare module 'zapatos/schema' {
       export type Table = 'app_public.events';
       export interface Selectable {
         category: string | null;
+        category_key: string | null;
         created_at: Date;
         currency: string;
         description: string | null;
+        detail_vector: c.PgTsvector | null;
         genre: string | null;
         hold_seconds: number;
         id: string;
@@ -254,21 +256,25 @@ declare module 'zapatos/schema' {
         queue_enabled: boolean;
         sale_ends_at: Date | null;
         sale_starts_at: Date | null;
-        search_vector: c.PgTsvector | null;
         source: string | null;
         source_id: string | null;
         starts_at: Date;
         status: string;
         title: string;
+        title_vector: c.PgTsvector | null;
         updated_at: Date;
         url: string | null;
+        venue_city_key: string | null;
+        venue_country: string | null;
         venue_id: string;
       }
       export interface JSONSelectable {
         category: string | null;
+        category_key: string | null;
         created_at: db.TimestampTzString;
         currency: string;
         description: string | null;
+        detail_vector: c.PgTsvector | null;
         genre: string | null;
         hold_seconds: number;
         id: string;
@@ -277,21 +283,25 @@ declare module 'zapatos/schema' {
         queue_enabled: boolean;
         sale_ends_at: db.TimestampTzString | null;
         sale_starts_at: db.TimestampTzString | null;
-        search_vector: c.PgTsvector | null;
         source: string | null;
         source_id: string | null;
         starts_at: db.TimestampTzString;
         status: string;
         title: string;
+        title_vector: c.PgTsvector | null;
         updated_at: db.TimestampTzString;
         url: string | null;
+        venue_city_key: string | null;
+        venue_country: string | null;
         venue_id: string;
       }
       export interface Whereable {
         category?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        category_key?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
         created_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
         currency?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
         description?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        detail_vector?: c.PgTsvector | db.Parameter<c.PgTsvector> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, c.PgTsvector | db.Parameter<c.PgTsvector> | db.SQLFragment | db.ParentColumn>;
         genre?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
         hold_seconds?: number | db.Parameter<number> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, number | db.Parameter<number> | db.SQLFragment | db.ParentColumn>;
         id?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
@@ -300,14 +310,16 @@ declare module 'zapatos/schema' {
         queue_enabled?: boolean | db.Parameter<boolean> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, boolean | db.Parameter<boolean> | db.SQLFragment | db.ParentColumn>;
         sale_ends_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
         sale_starts_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
-        search_vector?: c.PgTsvector | db.Parameter<c.PgTsvector> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, c.PgTsvector | db.Parameter<c.PgTsvector> | db.SQLFragment | db.ParentColumn>;
         source?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
         source_id?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
         starts_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
         status?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
         title?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        title_vector?: c.PgTsvector | db.Parameter<c.PgTsvector> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, c.PgTsvector | db.Parameter<c.PgTsvector> | db.SQLFragment | db.ParentColumn>;
         updated_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.ParentColumn>;
         url?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        venue_city_key?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
+        venue_country?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
         venue_id?: string | db.Parameter<string> | db.SQLFragment | db.ParentColumn | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment | db.ParentColumn>;
       }
       export interface Insertable {
@@ -315,6 +327,7 @@ declare module 'zapatos/schema' {
         created_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment;
         currency?: string | db.Parameter<string> | db.DefaultType | db.SQLFragment;
         description?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
+        detail_vector?: c.PgTsvector | db.Parameter<c.PgTsvector> | null | db.DefaultType | db.SQLFragment;
         genre?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
         hold_seconds?: number | db.Parameter<number> | db.DefaultType | db.SQLFragment;
         id?: string | db.Parameter<string> | db.DefaultType | db.SQLFragment;
@@ -323,14 +336,16 @@ declare module 'zapatos/schema' {
         queue_enabled?: boolean | db.Parameter<boolean> | db.DefaultType | db.SQLFragment;
         sale_ends_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | null | db.DefaultType | db.SQLFragment;
         sale_starts_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | null | db.DefaultType | db.SQLFragment;
-        search_vector?: c.PgTsvector | db.Parameter<c.PgTsvector> | null | db.DefaultType | db.SQLFragment;
         source?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
         source_id?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
         starts_at: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment;
         status?: string | db.Parameter<string> | db.DefaultType | db.SQLFragment;
         title: string | db.Parameter<string> | db.SQLFragment;
+        title_vector?: c.PgTsvector | db.Parameter<c.PgTsvector> | null | db.DefaultType | db.SQLFragment;
         updated_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment;
         url?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
+        venue_city_key?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
+        venue_country?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment;
         venue_id: string | db.Parameter<string> | db.SQLFragment;
       }
       export interface Updatable {
@@ -338,6 +353,7 @@ declare module 'zapatos/schema' {
         created_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment>;
         currency?: string | db.Parameter<string> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.DefaultType | db.SQLFragment>;
         description?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
+        detail_vector?: c.PgTsvector | db.Parameter<c.PgTsvector> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, c.PgTsvector | db.Parameter<c.PgTsvector> | null | db.DefaultType | db.SQLFragment>;
         genre?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
         hold_seconds?: number | db.Parameter<number> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, number | db.Parameter<number> | db.DefaultType | db.SQLFragment>;
         id?: string | db.Parameter<string> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.DefaultType | db.SQLFragment>;
@@ -346,14 +362,16 @@ declare module 'zapatos/schema' {
         queue_enabled?: boolean | db.Parameter<boolean> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, boolean | db.Parameter<boolean> | db.DefaultType | db.SQLFragment>;
         sale_ends_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | null | db.DefaultType | db.SQLFragment>;
         sale_starts_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | null | db.DefaultType | db.SQLFragment>;
-        search_vector?: c.PgTsvector | db.Parameter<c.PgTsvector> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, c.PgTsvector | db.Parameter<c.PgTsvector> | null | db.DefaultType | db.SQLFragment>;
         source?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
         source_id?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
         starts_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.SQLFragment>;
         status?: string | db.Parameter<string> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.DefaultType | db.SQLFragment>;
         title?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
+        title_vector?: c.PgTsvector | db.Parameter<c.PgTsvector> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, c.PgTsvector | db.Parameter<c.PgTsvector> | null | db.DefaultType | db.SQLFragment>;
         updated_at?: (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment | db.SQLFragment<any, (db.TimestampTzString | Date) | db.Parameter<(db.TimestampTzString | Date)> | db.DefaultType | db.SQLFragment>;
         url?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
+        venue_city_key?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
+        venue_country?: string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | null | db.DefaultType | db.SQLFragment>;
         venue_id?: string | db.Parameter<string> | db.SQLFragment | db.SQLFragment<any, string | db.Parameter<string> | db.SQLFragment>;
       }
       export type UniqueIndex = 'events_id_currency_key' | 'events_pkey' | 'events_source_source_id_key';

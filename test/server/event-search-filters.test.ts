@@ -140,4 +140,44 @@ t.test('the search document follows its performers and venue, with no indexing s
   await pool.query('update app_public.events set title = $1 where id = $2', [`Soirée ${tag}`, id]);
   t.same(await find('soiree'), [id], 'a retitled event is found');
   t.same(await find('kaufleutem'), [id], 'and its new words are in the vocabulary for typos');
+  // City and country filters read the venue's city and country as copied onto its events.
+  const inCity = async (params: Record<string, string>) => (await searchIds(server, { q: tag, venue, ...params })).ids;
+  t.same(await inCity({ city: 'zurich' }), [id], 'in the venue\'s city');
+  await pool.query(`update app_public.venues set city = 'Genève', country = 'CH' where id = $1`, [venue]);
+  t.same(await inCity({ city: 'zurich' }), [], 'a venue that moved is no longer in its old city');
+  t.same(await inCity({ city: 'geneve' }), [id], 'but in its new one');
+  await pool.query(`update app_public.venues set country = 'FR' where id = $1`, [venue]);
+  t.same(await inCity({ country: 'fr' }), [id], 'and in its new country');
+  t.same(await inCity({ country: 'ch' }), [], 'not its old one');
+  t.same(await find('geneve'), [id], 'its new city is searched too');
+  const other = await makeVenue(pool, { name: 'Other Hall', city: 'Basel' });
+  await pool.query('update app_public.events set venue_id = $1 where id = $2', [other, id]);
+  t.same((await searchIds(server, { q: tag, city: 'basel', venue: other })).ids, [id], 'an event moved to another venue is in that venue\'s city');
+});
+
+t.test('relevance: every word in the title or performers first, then the rest, soonest first in each', async (t) => {
+  const word = `rel${randomUUID().replace(/-/g, '').slice(0, 8)}`;
+  const venue = await makeVenue(pool, { name: `${word} Arena`, city: 'Bern' });
+  const r = {
+    venueOnlySoon: await makeSearchEvent(pool, venue, { title: 'Spring Gala', startsIn: '2 days' }),
+    performerLate: await makeSearchEvent(pool, venue, { title: 'Night Show', performers: [`${word} Quartet`], startsIn: '90 days' }),
+    titleSoon: await makeSearchEvent(pool, venue, { title: `${word} Live`, startsIn: '10 days' }),
+    descriptionOnly: await makeSearchEvent(pool, venue, { title: 'Matinee', description: `With ${word} as guests`, startsIn: '5 days' }),
+  };
+  const ranked = await server.request('POST', '/graphql', {
+    body: { query: `query($q: String!, $venue: UUID) { searchEvents(q: $q, venueId: $venue, pageSize: 10) { nodes { rank event { rowId } } } }`,
+            variables: { q: word, venue } } });
+  const hits = ranked.body.data.searchEvents.nodes.map((h: { rank: number; event: { rowId: string } }) => [h.event.rowId, h.rank]);
+  t.same(hits, [[r.titleSoon, 1], [r.performerLate, 1], [r.venueOnlySoon, 0.5], [r.descriptionOnly, 0.5]],
+    'title and performer matches (rank 1) by date, then venue and description matches (rank 0.5) by date');
+  // Two words: both in the title beats one in the title and one in the venue.
+  const both = await makeSearchEvent(pool, venue, { title: `${word} Bern Special`, startsIn: '100 days' });
+  t.same((await searchIds(server, { q: `${word} bern`, venue })).ids.slice(0, 1), [both], 'both words in the title first');
+  t.equal((await searchIds(server, { q: `${word} bern`, venue })).ids.length, 5, 'the rest match through the venue\'s name and city');
+  // Pages cross from one tier to the next without losing or repeating an event.
+  for (const limit of [1, 2, 3]) {
+    const { ids, problems } = await allPages(server, { q: word, venue, limit });
+    t.same(problems, [], `${limit} a page: every cursor accepted`);
+    t.same(ids, [r.titleSoon, r.performerLate, both, r.venueOnlySoon, r.descriptionOnly], `${limit} a page: the same order as one page`);
+  }
 });

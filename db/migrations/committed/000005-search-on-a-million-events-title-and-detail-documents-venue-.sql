@@ -1,0 +1,37 @@
+--! Previous: sha1:1f924e986d4a0b97cc7c3e6953ae3e71bcd8e93d
+--! Hash: sha1:27d3a42d121d69499716a32e4e6bcd10c1042719
+--! Message: Search on a million events: title and detail documents, venue city and country on events, filter indexes in start-time order
+
+-- Search on a million events: the one weighted document (search_vector, ranked with ts_rank over
+-- every match) becomes two documents and three denormalised filter keys, so that a page of results
+-- can be read in start-time order from an index instead of ranking thousands of matches first.
+-- - title_vector: title and performers. A match here is the higher relevance tier.
+-- - detail_vector: venue name, city, category, genre and description.
+-- - venue_city_key / venue_country: the venue's normalised city and country, copied onto the event
+--   (kept current by triggers, like the documents), so city and country filters use an index that is
+--   already in start-time order. category_key is the normalised category.
+-- The documents are filled by db/functions/search.sql (its triggers, and a backfill of rows where
+-- title_vector is null).
+drop trigger if exists _100_search_vector on app_public.events;
+drop function if exists app_hidden.events_set_search_vector();
+drop function if exists app_hidden.event_search_document(uuid, text, text, text, text, uuid);
+alter table app_public.events drop column if exists search_vector;
+
+alter table app_public.events
+  add column if not exists title_vector tsvector,
+  add column if not exists detail_vector tsvector,
+  add column if not exists venue_city_key text,
+  add column if not exists venue_country text,
+  add column if not exists category_key text generated always as (app_hidden.search_normalize(category)) stored;
+comment on column app_public.events.title_vector is 'Search document of the title and performers (the higher relevance tier). Maintained by triggers.';
+comment on column app_public.events.detail_vector is 'Search document of the venue name, city, category, genre and description. Maintained by triggers.';
+comment on column app_public.events.venue_city_key is 'The venue''s city, normalised for search filters. Maintained by triggers.';
+comment on column app_public.events.venue_country is 'The venue''s country, for search filters. Maintained by triggers.';
+comment on column app_public.events.category_key is 'The category, normalised for search filters.';
+
+create index if not exists events_title_vector_idx on app_public.events using gin (title_vector);
+create index if not exists events_detail_vector_idx on app_public.events using gin (detail_vector);
+-- Each filter's events in start-time order: a filtered page is a range of one index.
+create index if not exists events_city_starts_at_idx on app_public.events (venue_city_key, starts_at, id);
+create index if not exists events_country_starts_at_idx on app_public.events (venue_country, starts_at, id);
+create index if not exists events_category_starts_at_idx on app_public.events (category_key, starts_at, id);
