@@ -1,5 +1,5 @@
 --! Previous: sha1:1f924e986d4a0b97cc7c3e6953ae3e71bcd8e93d
---! Hash: sha1:70eb5714755b4b8628df2124b854625328662196
+--! Hash: sha1:01450db3f12c5e0954171825b75ae35cd7ac0c36
 --! Message: Search on a million events: title and detail documents, venue city and country on events, filter indexes in start-time order
 
 -- Search on a million events: the one weighted document (search_vector, ranked with ts_rank over
@@ -31,6 +31,15 @@ comment on column app_public.events.category_key is 'The category, normalised fo
 
 create index if not exists events_title_vector_idx on app_public.events using gin (title_vector);
 create index if not exists events_detail_vector_idx on app_public.events using gin (detail_vector);
+-- Every word in one document or the other, as one GIN scan: its AND skips through a frequent word's
+-- entries with a rare word's. ANDing bitmaps of the two indexes read all of "the" first (50 ms for
+-- "the who" on a million events, 2 ms this way).
+create index if not exists events_search_idx on app_public.events using gin ((title_vector || detail_vector));
+-- Relevance tiers are read in start-time order or from the text indexes as the planner estimates
+-- a word's frequency. Ten times the default statistics keep ten times as many words with their
+-- frequencies (names are many and each is rare).
+alter table app_public.events alter column title_vector set statistics 1000, alter column detail_vector set statistics 1000;
+alter index app_public.events_search_idx alter column 1 set statistics 1000;
 -- Each filter's events in start-time order: a filtered page is a range of one index. Each index
 -- also carries the other filter keys and the status, so that a page of city, country and category
 -- filters is read from the index alone: a combination with few or no events (sports in a city of
