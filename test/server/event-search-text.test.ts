@@ -68,10 +68,17 @@ t.test('prefixes while typing', async (t) => {
     const ids = await finds(t, q, []);
     t.ok(ids.length > 0, `${q} finds something`);
   }
+  await finds(t, 'Bey', ['beyonce']);
   await finds(t, 'beyon', ['beyonce']);
+  await finds(t, 'metal', ['metallica']);
   await finds(t, 'Metallic', ['metallica']);
+  await finds(t, 'spring', ['springsteen']);
+  await finds(t, 'bruce spri', ['springsteen']);
   await finds(t, 'sigur r', ['sigur']);
   await finds(t, 'guns n r', ['guns']);
+  // Every word must match, the last one as a beginning: "Take That", not "The Who".
+  const takeTh = await finds(t, 'take th', ['takethat']);
+  t.notOk(takeTh.includes(ev.who), '"take th" does not find The Who');
 });
 
 t.test('names with punctuation, searched with or without it', async (t) => {
