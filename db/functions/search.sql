@@ -369,6 +369,8 @@ declare
   v_date_key constant text := $c$to_char(e.starts_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')$c$;
   v_after_date constant text := '(e.starts_at, e.id) > ((%s)::timestamptz, (%s)::uuid)';
   -- One page: the ids in order from whichever index suits, then the rows and cursors of those only.
+  -- The page size stays a parameter ($12): planned for an unknown limit, the planner walks the
+  -- start-time index only for words with many matches (docs/search.md).
   v_page constant text := $s$
     select e, %s::real, app_hidden.search_cursor_encode(%s)
       from (select e.id, %s as sort_key from app_public.events e where %s order by 2, 1 limit $12) as x
