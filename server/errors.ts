@@ -101,8 +101,20 @@ function fromFastify(err: FastifyError): ApiError | null {
   return null;
 }
 
+// The database refused or dropped the connection, or is shutting down or starting up (SQLSTATE
+// class 08, 57P01-57P03): the request can be tried again once it is back.
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', '57P01', '57P02', '57P03']);
+function databaseUnavailable(err: PgError): boolean {
+  if (err?.code) return CONNECTION_ERRORS.has(err.code) || err.code.startsWith('08');
+  // node-postgres reports a connection closed under it without a code.
+  return err instanceof Error && /^Connection terminated/.test(err.message);
+}
+
 export function toApiError(err: unknown): ApiError | null {
   if (err instanceof ApiError) return err;
+  if (databaseUnavailable(err as PgError)) {
+    return new ApiError(503, 'DATABASE_UNAVAILABLE', 'The database does not answer; try again in a moment.');
+  }
   // The provider is down or refused: nothing was lost on our side, and the same request can be retried.
   if (err instanceof ProviderError) {
     return new ApiError(502, 'PAYMENT_PROVIDER_UNAVAILABLE', 'The payment provider did not answer; try again in a moment.', { provider: err.provider });

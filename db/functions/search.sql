@@ -379,6 +379,10 @@ declare
   v_upper boolean;
   v_found int := 0;
 begin
+  -- An empty filter is no filter (forms send empty fields), like an empty q.
+  city := nullif(btrim(city), '');
+  country := nullif(btrim(country), '');
+  category := nullif(btrim(category), '');
   if v_sort not in ('relevance', 'date', 'name') then
     perform app_hidden.raise_error('BXSRT', 'sort must be relevance, date or name.', jsonb_build_object('sort', sort));
   end if;
@@ -479,8 +483,9 @@ grant execute on function app_hidden.search_cursor_decode(text, text) to boxoffi
 /*
  * search_suggestions: type-ahead completions for what has been typed so far: performers, venues and
  * upcoming events whose names match (the last word as a prefix, typos corrected like search_events).
- * Names that start with the text come first, then performers before venues before events.
- * Events are the soonest ones whose title or performers match: read in start-time order, like
+ * Names that start with the text come first, then performers before venues before events; events
+ * the soonest first, with their local date. They are the soonest whose title or performers match:
+ * read in start-time order, like
  * search_events' upper tier (the tsquery is inlined so the planner can choose that order).
  */
 create or replace function app_public.search_suggestions(q text, max_count int default 10)
@@ -497,24 +502,24 @@ begin
   end if;
   return query execute format($q$
     with candidates as (
-      (select 'performer' as kind, 1 as kind_order, p.id, p.name as label, null::text as detail
+      (select 'performer' as kind, 1 as kind_order, p.id, p.name as label, null::text as detail, null::timestamptz as starts_at
          from app_public.performers p
         where p.search_vector @@ %1$L::tsquery
         order by ts_rank(p.search_vector, %1$L::tsquery) desc, char_length(p.name), p.id limit 10)
       union all
-      (select 'venue', 2, v.id, v.name, concat_ws(', ', v.city, v.country)
+      (select 'venue', 2, v.id, v.name, concat_ws(', ', v.city, v.country), null
          from app_public.venues v
         where v.search_vector @@ %1$L::tsquery
         order by ts_rank(v.search_vector, %1$L::tsquery) desc, char_length(v.name), v.id limit 10)
       union all
-      (select 'event', 3, e.id, e.title, to_char(e.starts_at at time zone 'UTC', 'YYYY-MM-DD')
-         from app_public.events e
+      (select 'event', 3, e.id, e.title, to_char(e.starts_at at time zone coalesce(v.timezone, 'UTC'), 'YYYY-MM-DD'), e.starts_at
+         from app_public.events e left join app_public.venues v on v.id = e.venue_id
         where e.title_vector @@ %1$L::tsquery and e.starts_at >= now() and e.status not in ('cancelled', 'draft')
         order by e.starts_at, e.id limit 10)
     )
     select c.kind, c.id, c.label, c.detail
       from candidates c
-     order by starts_with(app_hidden.search_normalize(c.label), %2$L) desc, c.kind_order, char_length(c.label), c.label, c.id
+     order by starts_with(app_hidden.search_normalize(c.label), %2$L) desc, c.kind_order, c.starts_at, char_length(c.label), c.label, c.id
      limit %3$s$q$,
     v_query, app_hidden.search_normalize(left(coalesce(q, ''), 200)), least(greatest(coalesce(max_count, 10), 1), 10));
 end;

@@ -46,7 +46,8 @@ export async function eventRoutes(app: FastifyInstance, ctx: ServerContext) {
         properties: {
           q: { type: 'string', maxLength: Q_MAX },
           city: { type: 'string', maxLength: 200 },
-          country: { type: 'string', pattern: '^[A-Za-z]{2}$' },
+          // Empty is no filter, as for city and category (an HTML form sends empty fields).
+          country: { type: 'string', pattern: '^([A-Za-z]{2})?$' },
           category: { type: 'string', maxLength: 200 },
           venue: { type: 'string', format: 'uuid' },
           performer: { type: 'string', format: 'uuid' },

@@ -56,6 +56,7 @@ t.test('filters', async (t) => {
     ['price range', { minPrice: 2500, maxPrice: 9000 }, [e.rockZurich, e.jazzLyon, e.inDescription, e.inTitle]],
     ['onSaleOnly and a city', { onSaleOnly: true, city: 'lyon' }, [e.jazzLyon, e.comedyLyon]],
     ['a venue name is searched', { q: `garnier ${tag}` }, [e.jazzLyon, e.comedyLyon]],
+    ['empty filters are no filters (as an HTML form sends them)', { city: '', country: '', category: '' }, visible],
   ];
   for (const [name, filter, expected] of cases) {
     const res = await searchIds(server, { q: tag, ...filter });
@@ -114,6 +115,15 @@ t.test('suggestions while typing', async (t) => {
     t.same(kinds.slice(0, 3), ['performer', 'venue', 'event'], `${typed}: performer, venue, then event`);
     t.ok(res.body.items.some((s: { id: string }) => s.id === performerEvent), `${typed}: the event`);
   }
+  // Events: the soonest first, dated where the venue is (23:30 UTC is the next day in Zürich).
+  const later = await makeSearchEvent(pool, zurich, { title: `${word}tonic Encore`, startsIn: '40 days' });
+  const sooner = await makeSearchEvent(pool, zurich, { title: `${word}tonic Opening`, startsIn: '20 days' });
+  await pool.query(`update app_public.events set starts_at = (date_trunc('day', now() at time zone 'UTC') + interval '20 days 23 hours 30 minutes') at time zone 'UTC' where id = $1`, [sooner]);
+  const dated = await server.request('GET', `/events/suggest?q=${encodeURIComponent(word)}`);
+  const events = dated.body.items.filter((s: { kind: string }) => s.kind === 'event');
+  t.ok(events.findIndex((s: { id: string }) => s.id === sooner) < events.findIndex((s: { id: string }) => s.id === later), 'the sooner event first');
+  const localDate = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + 21)).toISOString().slice(0, 10);
+  t.equal(events.find((s: { id: string }) => s.id === sooner).detail, localDate, 'its date in Zürich, the day after the UTC date');
   const many = await server.request('GET', '/events/suggest?q=a');
   t.ok(many.body.items.length <= 10, 'never more than 10');
   const nothing = await server.request('GET', `/events/suggest?q=${encodeURIComponent('!!!')}`);
