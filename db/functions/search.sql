@@ -14,7 +14,11 @@ create or replace function app_hidden.event_search_fields(
   event_id uuid, title text, description text, category text, genre text, venue_id uuid,
   out title_vector tsvector, out detail_vector tsvector, out venue_city_key text, out venue_country text)
   -- plpgsql rather than sql: its plans are cached for the session, which matters for bulk imports.
-  language plpgsql stable parallel safe
+  -- Volatile: each query in it reads what is committed when it runs, not when the statement began.
+  -- Two transactions that refresh the same event wait for each other on the event's row, and the
+  -- second then recomputes it (EvalPlanQual) with the first one's change in view; a stable function
+  -- would recompute it from the older snapshot and undo that change.
+  language plpgsql volatile parallel safe
 as $$
 declare
   v_performers text;
@@ -30,7 +34,7 @@ begin
                || to_tsvector('app_hidden.search'::regconfig, app_hidden.search_normalize(coalesce(v_performers, '')));
   detail_vector := to_tsvector('app_hidden.search'::regconfig, app_hidden.search_normalize(concat_ws(' ', v_venue, v_city, category, genre)))
                 || to_tsvector('app_hidden.search'::regconfig, app_hidden.search_normalize(left(coalesce(description, ''), 4000)));
-  venue_city_key := app_hidden.search_normalize(v_city);
+  venue_city_key := app_hidden.search_key(v_city);
 end;
 $$;
 comment on function app_hidden.event_search_fields(uuid, text, text, text, text, uuid) is
@@ -42,6 +46,11 @@ create or replace function app_hidden.events_set_search_fields() returns trigger
   language plpgsql volatile
 as $$
 begin
+  -- An event placed at a venue waits for a change of that venue in progress (city, name), and such
+  -- a change waits for it: otherwise each would miss the other and the event would keep the old city.
+  if tg_op = 'INSERT' or new.venue_id is distinct from old.venue_id then
+    perform 1 from app_public.venues v where v.id = new.venue_id for share;
+  end if;
   select f.title_vector, f.detail_vector, f.venue_city_key, f.venue_country
     into new.title_vector, new.detail_vector, new.venue_city_key, new.venue_country
     from app_hidden.event_search_fields(new.id, new.title, new.description, new.category, new.genre, new.venue_id) f;
@@ -69,6 +78,10 @@ create or replace function app_hidden.event_performers_refresh_search() returns 
   language plpgsql volatile
 as $$
 begin
+  -- Performers added to events wait for a rename in progress and the reverse, as venues do above.
+  if tg_op in ('INSERT', 'UPDATE') then
+    perform 1 from app_public.performers p where p.id in (select n.performer_id from new_rows n) order by p.id for share;
+  end if;
   if tg_op = 'INSERT' then
     perform app_hidden.refresh_event_search(array(select distinct n.event_id from new_rows n));
   elsif tg_op = 'DELETE' then
@@ -180,8 +193,7 @@ select distinct w.word
  * description).
  * - Only the first 10 words (of the first 1,000 characters) count; longer words than 60 are ignored.
  * - Stop words are left out unless the query is only stop words ("The Who", "Take That" still work).
- * - The last word is a prefix (people type): it also matches the vocabulary words it begins (all
- *   words, when more than 20 begin with it).
+ * - The last word is a prefix (people type).
  * - A word that is in no title, performer, venue, city or category is also matched as its three
  *   nearest words of the vocabulary (trigram similarity >= 0.3): one or two letters off still finds.
  */
@@ -196,7 +208,6 @@ declare
   v_word text;
   v_prefix boolean;
   v_fix text;
-  v_completions text[];
   i int;
 begin
   select array_agg(w.word order by w.n) into v_words
@@ -217,27 +228,11 @@ begin
   for i in 1 .. cardinality(v_words) loop
     v_word := v_words[i];
     v_prefix := i = cardinality(v_words);
-    v_term := to_tsquery('app_hidden.search', v_word);
-    v_completions := null;
-    if v_prefix then
-      -- The word being typed also stands for the vocabulary words it begins. Up to 20 are named
-      -- one by one: exact words with statistics, which the text index intersects with the other
-      -- words cheaply. A prefix (word:*) makes the index gather every entry it begins first (15 ms
-      -- for "dj nova" on a million events); it is kept for short beginnings with many words.
-      select array_agg(c.word order by c.word) into v_completions
-        from (select distinct s.word from app_hidden.search_words s  -- a range, so the index serves it
-               where s.word > v_word and s.word < v_word || chr(1114111) order by s.word limit 21) as c;
-      if cardinality(v_completions) > 20 then
-        v_term := to_tsquery('app_hidden.search', v_word || ':*');
-      elsif v_completions is not null then
-        foreach v_fix in array v_completions loop
-          v_term := v_term || to_tsquery('app_hidden.search', v_fix);
-        end loop;
-      end if;
-    end if;
+    v_term := to_tsquery('app_hidden.search', v_word || case when v_prefix then ':*' else '' end);
     if char_length(v_word) >= 3 and v_word !~ '^[0-9]+$'
        and not exists (select 1 from app_hidden.search_words s where s.word = v_word)
-       and v_completions is null then
+       and not (v_prefix and exists (select 1 from app_hidden.search_words s  -- a range, so the index serves it
+                                      where s.word >= v_word and s.word < v_word || chr(1114111))) then
       for v_fix in
         select c.word from (select distinct s.word from app_hidden.search_words s
                              where s.word operator(public.%) v_word and public.similarity(s.word, v_word) >= 0.3) as c
@@ -285,8 +280,9 @@ begin
     -- Each part must cast to its type; a forged value fails here rather than in the query.
     if jsonb_typeof(v_key) = 'array' and v_key ->> 0 = sort and (
          (sort = 'date' and jsonb_array_length(v_key) = 3 and (v_key ->> 1)::timestamptz is not null and (v_key ->> 2)::uuid is not null)
-      or (sort = 'name' and jsonb_array_length(v_key) = 2 and (v_key ->> 1)::uuid is not null)
-      or (sort = 'relevance' and jsonb_array_length(v_key) = 4 and (v_key ->> 1)::real is not null
+      or (sort = 'name' and jsonb_array_length(v_key) = 3 and jsonb_typeof(v_key -> 1) = 'string'
+          and char_length(v_key ->> 1) <= 64 and (v_key ->> 2)::uuid is not null)
+      or (sort = 'relevance' and jsonb_array_length(v_key) = 4 and (v_key ->> 1)::real in (1, 0.5)
           and (v_key ->> 2)::timestamptz is not null and (v_key ->> 3)::uuid is not null)) then
       return v_key;
     end if;
@@ -423,9 +419,9 @@ begin
   if to_time is not null then v_where := v_where || 'e.starts_at < $3'::text; end if;
   if not include_cancelled then v_where := v_where || $w$e.status <> 'cancelled'$w$::text; end if;
   if on_sale_only then v_where := v_where || 'app_public.events_on_sale(e)'::text; end if;
-  if city is not null then v_where := v_where || 'e.venue_city_key = app_hidden.search_normalize($4)'::text; end if;
+  if city is not null then v_where := v_where || 'e.venue_city_key = app_hidden.search_key($4)'::text; end if;
   if country is not null then v_where := v_where || 'e.venue_country = upper($5)'::text; end if;
-  if category is not null then v_where := v_where || 'e.category_key = app_hidden.search_normalize($6)'::text; end if;
+  if category is not null then v_where := v_where || 'e.category_key = app_hidden.search_key($6)'::text; end if;
   if venue_id is not null then v_where := v_where || 'e.venue_id = $7'::text; end if;
   if performer_id is not null then
     v_where := v_where || 'exists (select 1 from app_public.event_performers ep where ep.event_id = e.id and ep.performer_id = $8)'::text;
@@ -461,11 +457,15 @@ begin
         array_to_string(v_where, ' and '))
       using null::text, from_time, to_time, city, country, category, venue_id, performer_id, min_price, max_price, v_key, page_size;
   else
-    -- Titles can be long: the cursor names the last event and its sort key is looked up.
+    -- Titles can be long and a cursor is at most 500 characters: it carries the title's first 64
+    -- characters and the id. The event's whole title is the key while it still begins that way; an
+    -- event retitled or deleted since leaves the 64 characters as the position (exact for titles
+    -- that short; a longer one may show again an event that shares its first 64 characters).
     if v_key is not null then
-      v_where := v_where || '(lower(e.title), e.id) > (select lower(c.title), c.id from app_public.events c where c.id = ($11 ->> 1)::uuid)'::text;
+      v_where := v_where || $c$(lower(e.title), e.id) > (coalesce((select lower(c.title) from app_public.events c
+                               where c.id = ($11 ->> 2)::uuid and left(lower(c.title), 64) = $11 ->> 1), $11 ->> 1), ($11 ->> 2)::uuid)$c$::text;
     end if;
-    return query execute format(v_page, v_rank, $c$jsonb_build_array('name', e.id)$c$, 'lower(e.title)', array_to_string(v_where, ' and '))
+    return query execute format(v_page, v_rank, $c$jsonb_build_array('name', left(lower(e.title), 64), e.id)$c$, 'lower(e.title)', array_to_string(v_where, ' and '))
       using null::text, from_time, to_time, city, country, category, venue_id, performer_id, min_price, max_price, v_key, page_size;
   end if;
 end;

@@ -30,7 +30,8 @@ function instant(value: string | undefined, end: boolean): string | null {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
   const day = new Date(`${value}T00:00:00.000Z`);
   if (end) day.setUTCDate(day.getUTCDate() + 1);
-  return day.toISOString();
+  // The day after 9999-12-31 has no ISO form PostgreSQL reads: everything is before it.
+  return day.getUTCFullYear() > 9999 ? 'infinity' : day.toISOString();
 }
 
 interface TicketsQuery {
