@@ -20,7 +20,13 @@ if (seeded.imported) console.log('Loaded the demo catalogue (first start).');
 
 const worker = await startWorker(database.ownerUrl, { quiet: true });
 const app = await buildApp(config, database.ownerUrl);
-await app.listen({ host: config.host, port: config.port });
+await app.listen({ host: config.host, port: config.port }).catch(async (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EADDRINUSE') throw err;
+  console.error(`Port ${config.port} is taken (another Boxoffice?). Start on another one: PORT=${config.port + 1} npm start`);
+  await worker.stop().catch(() => {});
+  await database.stop().catch(() => {});
+  process.exit(1);
+});
 
 console.log(`
 Boxoffice is up (${((Date.now() - started) / 1000).toFixed(1)} s)
