@@ -248,20 +248,24 @@ end;
 $$;
 comment on function app_hidden.search_terms(text) is 'The words of a search box text as tsqueries, one per word (stop words, prefix, typo correction); null when it has no word.';
 
--- All the terms together (an event must match each): null when the text has no word.
-create or replace function app_hidden.search_query(q text) returns tsquery
-  language plpgsql stable parallel safe
+-- All the terms together (an event must match each): null when there are none.
+create or replace function app_hidden.search_all_terms(terms tsquery[]) returns tsquery
+  language plpgsql immutable parallel safe
 as $$
 declare
   v_term tsquery;
   v_result tsquery;
 begin
-  foreach v_term in array coalesce(app_hidden.search_terms(q), '{}') loop
+  foreach v_term in array coalesce(terms, '{}') loop
     v_result := case when v_result is null then v_term else v_result && v_term end;
   end loop;
   return v_result;
 end;
 $$;
+
+create or replace function app_hidden.search_query(q text) returns tsquery
+  language sql stable parallel safe
+as $$ select app_hidden.search_all_terms(app_hidden.search_terms(q)) $$;
 comment on function app_hidden.search_query(text) is 'The tsquery of a search box text: all its terms (see search_terms); null when it has no word.';
 
 -- Opaque cursors: base64url of a JSON array whose first element names the sort it belongs to.
@@ -354,7 +358,6 @@ as $$
 declare
   v_terms tsquery[];
   v_all tsquery;
-  v_term tsquery;
   v_sort text := coalesce(sort, case when nullif(btrim(q), '') is null then 'date' else 'relevance' end);
   v_key jsonb;
   v_where text[] := array[$w$e.status <> 'draft'$w$];
@@ -391,9 +394,7 @@ begin
     if v_terms is null then
       return;
     end if;
-    foreach v_term in array v_terms loop
-      v_all := case when v_all is null then v_term else v_all && v_term end;
-    end loop;
+    v_all := app_hidden.search_all_terms(v_terms);
     -- tsqueries are inlined as literals: the planner estimates each from the column statistics.
     v_title := format('e.title_vector @@ %L::tsquery', v_all);
     v_text := format('(e.title_vector || e.detail_vector) @@ %L::tsquery', v_all);
@@ -475,6 +476,7 @@ comment on function app_public.search_events(text, timestamptz, timestamptz, tex
 grant execute on function app_public.search_events(text, timestamptz, timestamptz, text, text, text, uuid, uuid, int, int, boolean, boolean, boolean, text, text, int) to boxoffice_visitor;
 grant execute on function app_hidden.search_terms(text) to boxoffice_visitor;
 grant execute on function app_hidden.search_query(text) to boxoffice_visitor;
+grant execute on function app_hidden.search_all_terms(tsquery[]) to boxoffice_visitor;
 grant execute on function app_hidden.unaccent_immutable(text) to boxoffice_visitor;
 grant execute on function app_hidden.search_normalize(text) to boxoffice_visitor;
 grant execute on function app_hidden.search_cursor_encode(jsonb) to boxoffice_visitor;
