@@ -398,18 +398,6 @@ begin
     -- tsqueries are inlined as literals: the planner estimates each from the column statistics.
     v_title := format('e.title_vector @@ %L::tsquery', v_all);
     v_text := format('(e.title_vector || e.detail_vector) @@ %L::tsquery', v_all);
-    select string_agg(format('(e.detail_vector @@ %1$L::tsquery and not e.title_vector @@ %1$L::tsquery)', t), ' or ')
-      into v_rest
-      from unnest(v_terms) as t;
-    -- Several words: all of them somewhere, and some only in the details. One word common in the
-    -- details: in the details and not in the title says it all, and its estimate is right. Any
-    -- other word is rare in the details: the whole-document condition, redundant as it is, makes
-    -- the estimate small enough that the planner reads the few matches from the text indexes.
-    -- With it, the rest is only checked on the rows it finds ("is true" keeps it out of the index
-    -- scan: ANDed in, the details index read all 125,000 entries of "comedy", 20 ms).
-    if cardinality(v_terms) > 1 or not app_hidden.search_term_common_in_details(v_terms[1]) then
-      v_rest := v_text || ' and (' || v_rest || ') is true';
-    end if;
     v_rank := format('case when %s then 1 else 0.5 end', v_title);
   elsif v_sort = 'relevance' then
     v_sort := 'date'; -- nothing to rank by
@@ -444,6 +432,19 @@ begin
       get diagnostics v_found = row_count;
     end if;
     if v_found < page_size then
+      -- The lower tier, built only when the upper one leaves room on the page (it reads pg_stats).
+      select string_agg(format('(e.detail_vector @@ %1$L::tsquery and not e.title_vector @@ %1$L::tsquery)', t), ' or ')
+        into v_rest
+        from unnest(v_terms) as t;
+      -- Several words: all of them somewhere, and some only in the details. One word common in the
+      -- details: in the details and not in the title says it all, and its estimate is right. Any
+      -- other word is rare in the details: the whole-document condition, redundant as it is, makes
+      -- the estimate small enough that the planner reads the few matches from the text indexes.
+      -- With it, the rest is only checked on the rows it finds ("is true" keeps it out of the index
+      -- scan: ANDed in, the details index read all 125,000 entries of "comedy", 20 ms).
+      if cardinality(v_terms) > 1 or not app_hidden.search_term_common_in_details(v_terms[1]) then
+        v_rest := v_text || ' and (' || v_rest || ') is true';
+      end if;
       return query execute format(v_page, '0.5', format($c$jsonb_build_array('relevance', 0.5, %s, e.id)$c$, v_date_key), 'e.starts_at',
           array_to_string(v_where || v_rest || case when not v_upper then format(v_after_date, '$11 ->> 2', '$11 ->> 3') end, ' and '))
         using null::text, from_time, to_time, city, country, category, venue_id, performer_id, min_price, max_price, v_key, page_size - v_found;
