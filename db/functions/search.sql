@@ -139,12 +139,6 @@ $$;
 drop trigger if exists _100_search_fields on app_public.events;
 create trigger _100_search_fields before insert or update of title, description, category, genre, venue_id
   on app_public.events for each row execute function app_hidden.events_set_search_fields();
-drop trigger if exists _500_search_words_insert on app_public.events;
-create trigger _500_search_words_insert after insert on app_public.events
-  referencing new table as new_rows for each statement execute function app_hidden.search_words_add();
-drop trigger if exists _500_search_words_update on app_public.events;
-create trigger _500_search_words_update after update on app_public.events
-  referencing new table as new_rows for each statement execute function app_hidden.search_words_add();
 
 drop trigger if exists _500_search_insert on app_public.event_performers;
 create trigger _500_search_insert after insert on app_public.event_performers
@@ -159,22 +153,26 @@ create trigger _500_search_delete after delete on app_public.event_performers
 drop trigger if exists _500_search_update on app_public.performers;
 create trigger _500_search_update after update on app_public.performers
   referencing new table as new_rows old table as old_rows for each statement execute function app_hidden.performers_refresh_search();
-drop trigger if exists _500_search_words_insert on app_public.performers;
-create trigger _500_search_words_insert after insert on app_public.performers
-  referencing new table as new_rows for each statement execute function app_hidden.search_words_add();
-drop trigger if exists _500_search_words_update on app_public.performers;
-create trigger _500_search_words_update after update on app_public.performers
-  referencing new table as new_rows for each statement execute function app_hidden.search_words_add();
 
 drop trigger if exists _500_search_update on app_public.venues;
 create trigger _500_search_update after update on app_public.venues
   referencing new table as new_rows old table as old_rows for each statement execute function app_hidden.venues_refresh_search();
-drop trigger if exists _500_search_words_insert on app_public.venues;
-create trigger _500_search_words_insert after insert on app_public.venues
-  referencing new table as new_rows for each statement execute function app_hidden.search_words_add();
-drop trigger if exists _500_search_words_update on app_public.venues;
-create trigger _500_search_words_update after update on app_public.venues
-  referencing new table as new_rows for each statement execute function app_hidden.search_words_add();
+
+-- New words of events, performers and venues, inserted or updated, go into the vocabulary.
+do $$
+declare
+  t text;
+begin
+  foreach t in array array['events', 'performers', 'venues'] loop
+    execute format('drop trigger if exists _500_search_words_insert on app_public.%I', t);
+    execute format('drop trigger if exists _500_search_words_update on app_public.%I', t);
+    execute format('create trigger _500_search_words_insert after insert on app_public.%I referencing new table as new_rows
+                    for each statement execute function app_hidden.search_words_add()', t);
+    execute format('create trigger _500_search_words_update after update on app_public.%I referencing new table as new_rows
+                    for each statement execute function app_hidden.search_words_add()', t);
+  end loop;
+end
+$$;
 
 -- Rows that existed before search did (cheap when there are none).
 select app_hidden.refresh_event_search(array(select e.id from app_public.events e where e.title_vector is null));
